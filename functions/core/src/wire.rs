@@ -1,0 +1,107 @@
+//! The wire protocol: events as every client sees them, over WebSocket and
+//! long-poll alike. Documented for client authors in `schema/PROTOCOL.md`.
+//!
+//! Stored events carry a `seq`, gapless per conversation; a client that says
+//! the last `seq` it saw gets every later event, in order. Ephemeral frames
+//! (typing) carry no `seq` and are never replayed.
+
+use crate::model::{Contact, Message, MessageStatus};
+use serde::{Deserialize, Serialize};
+
+/// A stored event: its place in the conversation's log, its time, its body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub seq: i64,
+    /// Milliseconds since the epoch.
+    pub at: i64,
+    #[serde(flatten)]
+    pub body: EventBody,
+}
+
+/// What happened. JSON: `{"seq": 7, "at": …, "type": "message_created", …}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventBody {
+    /// A message was stored (inbound, outbound, note or activity).
+    MessageCreated { message: Message },
+    /// An outbound message moved: sent, delivered, read or failed.
+    MessageStatus {
+        message_id: String,
+        status: MessageStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        platform_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    /// The conversation's status changed (open, pending, resolved, snoozed).
+    ConversationStatus {
+        status: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        snoozed_until: Option<i64>,
+    },
+    /// The conversation was assigned (or unassigned: `assignee` null).
+    Assigned { assignee: Option<String> },
+    /// What we know of the contact changed.
+    ContactUpdated { contact: Contact },
+    /// An agent (or the visitor) has read up to `read_seq`.
+    Read { reader: String, read_seq: i64 },
+}
+
+impl EventBody {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            EventBody::MessageCreated { .. } => "message_created",
+            EventBody::MessageStatus { .. } => "message_status",
+            EventBody::ConversationStatus { .. } => "conversation_status",
+            EventBody::Assigned { .. } => "assigned",
+            EventBody::ContactUpdated { .. } => "contact_updated",
+            EventBody::Read { .. } => "read",
+        }
+    }
+}
+
+/// The most `wait` a long-poll may ask for, in seconds.
+pub const MAX_WAIT_SECS: u32 = 30;
+
+/// The most events one long-poll answer or one resume burst carries per page;
+/// a client that gets a full page asks again from the last `seq`.
+pub const MAX_EVENTS_PER_PAGE: i64 = 500;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Content, Direction};
+
+    #[test]
+    fn event_json_is_flat() {
+        let e = Event {
+            seq: 7,
+            at: 1,
+            body: EventBody::MessageCreated {
+                message: Message {
+                    id: "msg_1".into(),
+                    conversation_id: "cv_1".into(),
+                    seq: 7,
+                    direction: Direction::Inbound,
+                    kind: "text".into(),
+                    text: "hi".into(),
+                    content: Content::Text { text: "hi".into() },
+                    platform_id: Some("m1".into()),
+                    status: MessageStatus::Received,
+                    error: None,
+                    reply_to: None,
+                    sender_id: None,
+                    created_at: 1,
+                },
+            },
+        };
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(v["seq"], 7);
+        assert_eq!(v["type"], "message_created");
+        assert_eq!(v["message"]["kind"], "text");
+        assert_eq!(v["message"]["content"]["kind"], "text");
+        assert_eq!(v["message"]["text"], "hi");
+        let back: Event = serde_json::from_value(v).unwrap();
+        assert_eq!(back, e);
+    }
+}

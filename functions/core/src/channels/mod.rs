@@ -7,6 +7,8 @@
 pub mod messenger;
 
 use crate::inbound::InboundEvent;
+use crate::model::{Contact, Content};
+use crate::outbound::{OutboundRequest, SendOutcome};
 use crate::verify::{Verified, VerifyError};
 use serde::{Deserialize, Serialize};
 
@@ -119,6 +121,42 @@ impl Settings {
     pub fn normalize(&self, body: Verified<'_>) -> Result<Vec<InboundEvent>, ParseError> {
         match self {
             Settings::Messenger(s) => messenger::normalize(s, body),
+        }
+    }
+}
+
+/// What a send needs besides the inbox's settings and the message.
+#[derive(Debug, Clone)]
+pub struct SendContext<'a> {
+    /// `GRAPH_API_BASE`, e.g. `https://graph.facebook.com`.
+    pub graph_base: &'a str,
+    /// `TELEGRAM_API_BASE`, e.g. `https://api.telegram.org`.
+    pub telegram_base: &'a str,
+    pub now_ms: i64,
+    /// When the customer last wrote (WhatsApp's 24-hour window).
+    pub last_inbound_ms: Option<i64>,
+}
+
+impl Settings {
+    /// The platform request that delivers `content` to `contact`, or a
+    /// one-line reason it cannot be sent (a kind the channel lacks, a closed
+    /// 24-hour window…).
+    pub fn build_send(
+        &self,
+        ctx: &SendContext<'_>,
+        contact: &Contact,
+        content: &Content,
+        _reply_to: Option<&str>,
+    ) -> Result<OutboundRequest, String> {
+        match self {
+            Settings::Messenger(s) => messenger::build_send(s, ctx.graph_base, contact, content),
+        }
+    }
+
+    /// Reads the platform's answer to a send.
+    pub fn classify(&self, status: u16, body: &[u8]) -> SendOutcome {
+        match self {
+            Settings::Messenger(_) => messenger::classify(status, body),
         }
     }
 }

@@ -1,16 +1,23 @@
 //! Facebook Messenger: `entry[].messaging[]` webhooks signed with
 //! `X-Hub-Signature-256`, replies through the Graph API's
 //! `POST /{version}/me/messages`.
+//!
+//! Inbound kinds: text, quick reply, image, sticker (an image with a
+//! `sticker_id`), audio, video, file, location (legacy), postback, reaction
+//! (and its removal), reply-to (`message.reply_to.mid`), echoes (the page's own
+//! messages, as outbound), delivery and read receipts; templates, fallbacks and
+//! any other event are kept raw as `unsupported`. See [`super::meta`] for the
+//! platform ids.
 
-use super::{mask, required_str, ParseError};
-use crate::inbound::{InboundEvent, InboundMessage};
-use crate::model::{Attachment, Contact, Content, Direction};
+use super::{mask, meta, required_str, ParseError, SendContext};
+use crate::inbound::InboundEvent;
+use crate::model::{Contact, Content};
 use crate::outbound::{OutboundRequest, SendOutcome};
 use crate::verify::Verified;
 use serde::{Deserialize, Serialize};
 
 /// The Graph API version replies are sent with.
-pub const GRAPH_VERSION: &str = "v23.0";
+pub const GRAPH_VERSION: &str = meta::GRAPH_VERSION;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MessengerSettings {
@@ -40,141 +47,31 @@ impl MessengerSettings {
     }
 }
 
-#[derive(Deserialize)]
-struct Payload {
-    object: String,
-    #[serde(default)]
-    entry: Vec<Entry>,
-}
-
-#[derive(Deserialize)]
-struct Entry {
-    id: String,
-    #[serde(default)]
-    messaging: Vec<Messaging>,
-}
-
-#[derive(Deserialize)]
-struct Party {
-    id: String,
-}
-
-#[derive(Deserialize)]
-struct Messaging {
-    sender: Party,
-    recipient: Party,
-    #[serde(default)]
-    timestamp: i64,
-    message: Option<MessageBody>,
-}
-
-#[derive(Deserialize)]
-struct MessageBody {
-    mid: String,
-    text: Option<String>,
-    #[serde(default)]
-    is_echo: bool,
-    #[serde(default)]
-    attachments: Vec<RawAttachment>,
-}
-
-#[derive(Deserialize)]
-struct RawAttachment {
-    #[serde(rename = "type")]
-    kind: String,
-    payload: Option<AttachmentPayload>,
-}
-
-#[derive(Deserialize)]
-struct AttachmentPayload {
-    url: Option<String>,
-}
-
-/// Normalizes a verified Messenger webhook. Entries for another page than
-/// the inbox's are skipped.
+/// Normalizes a verified Messenger webhook (`object: "page"`). Entries for
+/// another page than the inbox's are skipped.
 pub fn normalize(
     settings: &MessengerSettings,
     body: Verified<'_>,
 ) -> Result<Vec<InboundEvent>, ParseError> {
-    let payload: Payload = serde_json::from_slice(body.body())
-        .map_err(|e| ParseError::new(format!("not a Messenger webhook: {e}")))?;
-    if payload.object != "page" {
-        return Err(ParseError::new(format!(
-            "expected object \"page\", got \"{}\"",
-            payload.object
-        )));
-    }
-    let mut events = Vec::new();
-    for entry in payload.entry {
-        if entry.id != settings.page_id {
-            continue;
-        }
-        for m in entry.messaging {
-            let Some(message) = m.message else { continue };
-            // An echo is the page talking: the customer is the recipient.
-            let (direction, customer) = if message.is_echo {
-                (Direction::Outbound, m.recipient.id)
-            } else {
-                (Direction::Inbound, m.sender.id)
-            };
-            let content = match (&message.text, message.attachments.first()) {
-                (Some(text), _) => Content::Text { text: text.clone() },
-                (None, Some(a)) if a.kind == "image" => Content::Image {
-                    attachment: Attachment {
-                        url: a.payload.as_ref().and_then(|p| p.url.clone()),
-                        ..Attachment::default()
-                    },
-                    caption: None,
-                },
-                _ => Content::Unsupported {
-                    platform_type: "message".into(),
-                    raw: serde_json::Value::Null,
-                },
-            };
-            events.push(InboundEvent::Message(InboundMessage {
-                contact: Contact::new(customer),
-                platform_id: message.mid,
-                direction,
-                content,
-                reply_to: None,
-                timestamp_ms: m.timestamp,
-            }));
-        }
-    }
-    Ok(events)
+    meta::normalize_messaging("Messenger", "page", &settings.page_id, body.body())
 }
 
-/// The Graph API request that sends `text` to the contact.
+/// The Graph API request that sends a text message to the contact.
 pub fn build_send(
     settings: &MessengerSettings,
-    graph_base: &str,
+    ctx: &SendContext<'_>,
     contact: &Contact,
     content: &Content,
+    _reply_to: Option<&str>,
 ) -> Result<OutboundRequest, String> {
-    let message = match content {
-        Content::Text { text } => serde_json::json!({ "text": text }),
-        other => return Err(format!("Messenger cannot send a {} message yet", other.kind())),
-    };
-    let body = serde_json::json!({
-        "recipient": { "id": contact.external_id },
-        "messaging_type": "RESPONSE",
-        "message": message,
-    });
-    Ok(OutboundRequest {
-        method: "POST",
-        url: format!(
-            "{}/{GRAPH_VERSION}/me/messages",
-            graph_base.trim_end_matches('/')
-        ),
-        headers: vec![
-            ("content-type".into(), "application/json".into()),
-            (
-                "authorization".into(),
-                format!("Bearer {}", settings.page_access_token),
-            ),
-        ],
-        body: serde_json::to_vec(&body).unwrap_or_default(),
-    })
+    meta::graph_text_send(
+        "Messenger",
+        ctx.graph_base,
+        "me",
+        &settings.page_access_token,
+        contact,
+        content,
+    )
 }
 
 /// Reads the Graph API's answer to a send.

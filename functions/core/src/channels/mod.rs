@@ -4,7 +4,12 @@
 //! [`Settings`] is the single entry point the worker uses; it dispatches to
 //! the channel modules.
 
+pub mod api;
+pub mod instagram;
 pub mod messenger;
+pub(crate) mod meta;
+pub mod telegram;
+pub mod whatsapp;
 
 use crate::inbound::InboundEvent;
 use crate::model::{Contact, Content};
@@ -17,18 +22,39 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Messenger,
+    Instagram,
+    Whatsapp,
+    Telegram,
+    Api,
 }
 
 impl Channel {
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Messenger => "messenger",
+            Channel::Instagram => "instagram",
+            Channel::Whatsapp => "whatsapp",
+            Channel::Telegram => "telegram",
+            Channel::Api => "api",
         }
     }
+
+    /// Every channel, in display order.
+    pub const ALL: [Channel; 5] = [
+        Channel::Messenger,
+        Channel::Instagram,
+        Channel::Whatsapp,
+        Channel::Telegram,
+        Channel::Api,
+    ];
 
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "messenger" => Some(Channel::Messenger),
+            "instagram" => Some(Channel::Instagram),
+            "whatsapp" => Some(Channel::Whatsapp),
+            "telegram" => Some(Channel::Telegram),
+            "api" => Some(Channel::Api),
             _ => None,
         }
     }
@@ -70,19 +96,39 @@ impl Headers for [(&str, &str)] {
 #[serde(tag = "channel", content = "settings", rename_all = "snake_case")]
 pub enum Settings {
     Messenger(messenger::MessengerSettings),
+    Instagram(instagram::InstagramSettings),
+    Whatsapp(whatsapp::WhatsappSettings),
+    Telegram(telegram::TelegramSettings),
+    Api(api::ApiSettings),
 }
 
 impl Settings {
     /// Parses and checks the settings a client sent for `channel`.
     pub fn from_json(channel: Channel, value: serde_json::Value) -> Result<Self, String> {
         match channel {
-            Channel::Messenger => messenger::MessengerSettings::from_json(value).map(Settings::Messenger),
+            Channel::Messenger => {
+                messenger::MessengerSettings::from_json(value).map(Settings::Messenger)
+            }
+            Channel::Instagram => {
+                instagram::InstagramSettings::from_json(value).map(Settings::Instagram)
+            }
+            Channel::Whatsapp => {
+                whatsapp::WhatsappSettings::from_json(value).map(Settings::Whatsapp)
+            }
+            Channel::Telegram => {
+                telegram::TelegramSettings::from_json(value).map(Settings::Telegram)
+            }
+            Channel::Api => api::ApiSettings::from_json(value).map(Settings::Api),
         }
     }
 
     pub fn channel(&self) -> Channel {
         match self {
             Settings::Messenger(_) => Channel::Messenger,
+            Settings::Instagram(_) => Channel::Instagram,
+            Settings::Whatsapp(_) => Channel::Whatsapp,
+            Settings::Telegram(_) => Channel::Telegram,
+            Settings::Api(_) => Channel::Api,
         }
     }
 
@@ -90,6 +136,10 @@ impl Settings {
     pub fn public_view(&self) -> serde_json::Value {
         match self {
             Settings::Messenger(s) => s.public_view(),
+            Settings::Instagram(s) => s.public_view(),
+            Settings::Whatsapp(s) => s.public_view(),
+            Settings::Telegram(s) => s.public_view(),
+            Settings::Api(s) => s.public_view(),
         }
     }
 
@@ -97,21 +147,40 @@ impl Settings {
     pub fn verify_token(&self) -> Option<&str> {
         match self {
             Settings::Messenger(s) => Some(&s.verify_token),
+            Settings::Instagram(s) => Some(&s.verify_token),
+            Settings::Whatsapp(s) => Some(&s.verify_token),
+            Settings::Telegram(_) | Settings::Api(_) => None,
         }
     }
 
-    /// Checks a webhook's signature on its raw bytes.
+    /// Checks a webhook's signature on its raw bytes: Meta's
+    /// `X-Hub-Signature-256`, Telegram's `X-Telegram-Bot-Api-Secret-Token`,
+    /// the API channel's `X-Switchboard-Timestamp` and
+    /// `X-Switchboard-Signature` (within 5 minutes of `now_secs`).
     pub fn verify<'a, H: Headers + ?Sized>(
         &self,
         headers: &H,
         body: &'a [u8],
-        _now_secs: i64,
+        now_secs: i64,
     ) -> Result<Verified<'a>, VerifyError> {
+        let meta = |secret: &str| {
+            crate::verify::verify_meta(secret, headers.get("x-hub-signature-256").as_deref(), body)
+        };
         match self {
-            Settings::Messenger(s) => crate::verify::verify_meta(
-                &s.app_secret,
-                headers.get("x-hub-signature-256").as_deref(),
+            Settings::Messenger(s) => meta(&s.app_secret),
+            Settings::Instagram(s) => meta(&s.app_secret),
+            Settings::Whatsapp(s) => meta(&s.app_secret),
+            Settings::Telegram(s) => crate::verify::verify_telegram(
+                &s.secret_token,
+                headers.get("x-telegram-bot-api-secret-token").as_deref(),
                 body,
+            ),
+            Settings::Api(s) => crate::verify::verify_api(
+                &s.secret,
+                headers.get("x-switchboard-timestamp").as_deref(),
+                headers.get("x-switchboard-signature").as_deref(),
+                body,
+                now_secs,
             ),
         }
     }
@@ -121,6 +190,10 @@ impl Settings {
     pub fn normalize(&self, body: Verified<'_>) -> Result<Vec<InboundEvent>, ParseError> {
         match self {
             Settings::Messenger(s) => messenger::normalize(s, body),
+            Settings::Instagram(s) => instagram::normalize(s, body),
+            Settings::Whatsapp(s) => whatsapp::normalize(s, body),
+            Settings::Telegram(s) => telegram::normalize(s, body),
+            Settings::Api(s) => api::normalize(s, body),
         }
     }
 }
@@ -146,17 +219,56 @@ impl Settings {
         ctx: &SendContext<'_>,
         contact: &Contact,
         content: &Content,
-        _reply_to: Option<&str>,
+        reply_to: Option<&str>,
     ) -> Result<OutboundRequest, String> {
+        if !content.leaves_switchboard() {
+            return Err(format!(
+                "a {} is private to Switchboard and is never sent",
+                content.kind()
+            ));
+        }
         match self {
-            Settings::Messenger(s) => messenger::build_send(s, ctx.graph_base, contact, content),
+            Settings::Messenger(s) => messenger::build_send(s, ctx, contact, content, reply_to),
+            Settings::Instagram(s) => instagram::build_send(s, ctx, contact, content, reply_to),
+            Settings::Whatsapp(s) => whatsapp::build_send(s, ctx, contact, content, reply_to),
+            Settings::Telegram(s) => telegram::build_send(s, ctx, contact, content, reply_to),
+            Settings::Api(s) => api::build_send(s, ctx, contact, content, reply_to),
         }
     }
 
-    /// Reads the platform's answer to a send.
+    /// Reads the platform's answer to a send: 2xx is `Sent` with the
+    /// platform's id, 5xx/429/408 (and Graph rate-limit codes) `Retry`, any
+    /// other refusal `Failed` with the platform's error text.
     pub fn classify(&self, status: u16, body: &[u8]) -> SendOutcome {
         match self {
             Settings::Messenger(_) => messenger::classify(status, body),
+            Settings::Instagram(_) => instagram::classify(status, body),
+            Settings::Whatsapp(_) => whatsapp::classify(status, body),
+            Settings::Telegram(_) => telegram::classify(status, body),
+            Settings::Api(_) => api::classify(status, body),
+        }
+    }
+
+    /// [`Settings::classify`] with the request that was sent at hand. Prefer
+    /// it: the API channel's callback may answer 2xx without an id, and then
+    /// the delivery id the request carried becomes the platform id (unique
+    /// per send), where `classify` alone can only derive one from the answer.
+    pub fn classify_request(
+        &self,
+        request: &OutboundRequest,
+        status: u16,
+        body: &[u8],
+    ) -> SendOutcome {
+        match self {
+            Settings::Api(_) => {
+                let delivery = request
+                    .headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(api::DELIVERY_HEADER))
+                    .map(|(_, v)| v.as_str());
+                api::classify_with(delivery, status, body)
+            }
+            _ => self.classify(status, body),
         }
     }
 }
@@ -172,6 +284,8 @@ pub fn mask(secret: &str) -> String {
 pub(crate) fn required_str(value: &serde_json::Value, field: &str) -> Result<String, String> {
     match value.get(field).and_then(|v| v.as_str()) {
         Some(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
-        _ => Err(format!("settings.{field} is required and must be a non-empty string")),
+        _ => Err(format!(
+            "settings.{field} is required and must be a non-empty string"
+        )),
     }
 }

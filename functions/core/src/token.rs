@@ -107,8 +107,17 @@ mod tests {
             verify(b"secret", &format!("{forged_head}.{mac}"), 1_000),
             Err(TokenError::BadSignature)
         );
-        assert_eq!(verify(b"secret", "garbage", 1_000), Err(TokenError::Malformed));
-        assert_eq!(verify(b"secret", "v1.a.AAAA", 1_000), Err(TokenError::BadSignature));
-        assert_eq!(verify(b"", &sign(b"", &claims()), 1_000), Err(TokenError::BadSignature));
+        assert_eq!(
+            verify(b"secret", "garbage", 1_000),
+            Err(TokenError::Malformed)
+        );
+        assert_eq!(
+            verify(b"secret", "v1.a.AAAA", 1_000),
+            Err(TokenError::BadSignature)
+        );
+        assert_eq!(
+            verify(b"", &sign(b"", &claims()), 1_000),
+            Err(TokenError::BadSignature)
+        );
     }
 }

@@ -60,6 +60,55 @@ impl EventBody {
     }
 }
 
+/// A conversation as the list shows it, kept current in the workspace's
+/// index by the conversation's object after each change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConversationSummary {
+    pub id: String,
+    pub inbox_id: String,
+    pub channel: String,
+    pub contact: Contact,
+    /// `open`, `pending`, `resolved` or `snoozed`.
+    pub status: String,
+    pub assignee: Option<String>,
+    pub last_message: Option<LastMessage>,
+    /// Inbound messages after the furthest any agent has read.
+    pub unread: i64,
+    /// The conversation's last `seq`: an index entry only ever moves forward.
+    pub last_seq: i64,
+    /// Milliseconds since the epoch.
+    pub updated_at: i64,
+}
+
+/// The preview of a conversation's newest message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastMessage {
+    pub id: String,
+    pub seq: i64,
+    pub direction: crate::model::Direction,
+    pub kind: String,
+    pub text: String,
+    pub created_at: i64,
+}
+
+/// An event of a workspace's feed (`/api/live`): conversations as they
+/// change. `seq` is gapless per workspace, with the same resume rules as a
+/// conversation's events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeedEvent {
+    pub seq: i64,
+    pub at: i64,
+    #[serde(flatten)]
+    pub body: FeedBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FeedBody {
+    /// A conversation was created or changed.
+    Conversation { conversation: ConversationSummary },
+}
+
 /// The most `wait` a long-poll may ask for, in seconds.
 pub const MAX_WAIT_SECS: u32 = 30;
 

@@ -1,1 +1,35 @@
-#![allow(clippy::all)]
+//! Switchboard's worker: the thin shell around `switchboard-core`.
+//!
+//! It routes requests ([`routes`]), reads configuration from D1 ([`db`]),
+//! authenticates ([`auth`]), and hosts the two Durable Objects
+//! ([`objects::conversation`], [`objects::workspace`]) that hold every
+//! message and every live socket. See `ARCHITECTURE.md` for the flow.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+mod auth;
+mod config;
+mod db;
+mod http;
+mod objects;
+mod password;
+mod platform;
+mod routes;
+mod runtime;
+
+pub use objects::conversation::ConversationObject;
+pub use objects::workspace::WorkspaceObject;
+
+use worker::{event, Context, Env, Request, Response, Result};
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    routes::handle(req, env).await
+}

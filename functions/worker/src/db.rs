@@ -1,0 +1,244 @@
+//! D1: workspaces, agents and inboxes. Configuration only — written rarely,
+//! and inboxes are read through a short in-isolate cache because every
+//! webhook needs its inbox.
+
+use crate::http::{ApiError, ApiResult};
+use serde::Deserialize;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use switchboard_core::channels::{Channel, Settings};
+use wasm_bindgen::JsValue;
+use worker::{D1Database, Env};
+
+pub fn database(env: &Env) -> ApiResult<D1Database> {
+    env.d1("DB")
+        .map_err(|e| ApiError::internal("D1 binding DB is missing (check wrangler.toml)", e))
+}
+
+fn d1_err(what: &'static str) -> impl Fn(worker::Error) -> ApiError {
+    move |e| ApiError::internal(what, e)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AgentRow {
+    pub id: String,
+    pub workspace_id: String,
+    pub name: String,
+    pub role: String,
+    pub token_version: i64,
+    pub password_hash: String,
+    pub password_salt: String,
+    pub password_iterations: i64,
+    pub removed_at: Option<i64>,
+}
+
+const AGENT_COLUMNS: &str = "id, workspace_id, name, email, role, language, token_version, \
+     password_hash, password_salt, password_iterations, removed_at";
+
+pub struct NewWorkspace<'a> {
+    pub workspace_id: &'a str,
+    pub workspace_name: &'a str,
+    pub agent_id: &'a str,
+    pub agent_name: &'a str,
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub password_salt: &'a str,
+    pub iterations: u32,
+    pub now_ms: i64,
+}
+
+/// Creates a workspace and its owner in one batch (a D1 batch is a
+/// transaction). A taken email gets 409.
+pub async fn create_workspace(db: &D1Database, w: &NewWorkspace<'_>) -> ApiResult<()> {
+    if agent_by_email(db, w.email).await?.is_some() {
+        return Err(ApiError::new(
+            409,
+            "an account with this email already exists; log in instead",
+        ));
+    }
+    let ws = db
+        .prepare("INSERT INTO workspaces (id, name, created_at) VALUES (?1, ?2, ?3)")
+        .bind(&[
+            w.workspace_id.into(),
+            w.workspace_name.into(),
+            (w.now_ms as f64).into(),
+        ])
+        .map_err(d1_err("binding workspace insert"))?;
+    let agent = db
+        .prepare(
+            "INSERT INTO agents (id, workspace_id, name, email, password_hash, password_salt, \
+             password_iterations, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'owner', ?8)",
+        )
+        .bind(&[
+            w.agent_id.into(),
+            w.workspace_id.into(),
+            w.agent_name.into(),
+            w.email.into(),
+            w.password_hash.into(),
+            w.password_salt.into(),
+            JsValue::from(w.iterations),
+            (w.now_ms as f64).into(),
+        ])
+        .map_err(d1_err("binding agent insert"))?;
+    db.batch(vec![ws, agent]).await.map_err(|e| {
+        if e.to_string().contains("UNIQUE") {
+            ApiError::new(
+                409,
+                "an account with this email already exists; log in instead",
+            )
+        } else {
+            ApiError::internal("creating a workspace in D1", e)
+        }
+    })?;
+    Ok(())
+}
+
+pub async fn agent_by_email(db: &D1Database, email: &str) -> ApiResult<Option<AgentRow>> {
+    db.prepare(format!(
+        "SELECT {AGENT_COLUMNS} FROM agents WHERE email = ?1 AND removed_at IS NULL"
+    ))
+    .bind(&[email.into()])
+    .map_err(d1_err("binding agent lookup"))?
+    .first::<AgentRow>(None)
+    .await
+    .map_err(d1_err("looking up an agent by email"))
+}
+
+/// The agent, only if it belongs to `workspace_id`.
+pub async fn agent(
+    db: &D1Database,
+    workspace_id: &str,
+    agent_id: &str,
+) -> ApiResult<Option<AgentRow>> {
+    db.prepare(format!(
+        "SELECT {AGENT_COLUMNS} FROM agents WHERE id = ?1 AND workspace_id = ?2"
+    ))
+    .bind(&[agent_id.into(), workspace_id.into()])
+    .map_err(d1_err("binding agent lookup"))?
+    .first::<AgentRow>(None)
+    .await
+    .map_err(d1_err("looking up an agent"))
+}
+
+/// An inbox with its parsed settings.
+#[derive(Debug, Clone)]
+pub struct Inbox {
+    pub id: String,
+    pub workspace_id: String,
+    pub name: String,
+    pub settings: Settings,
+    pub created_at: i64,
+}
+
+impl Inbox {
+    pub fn channel(&self) -> Channel {
+        self.settings.channel()
+    }
+}
+
+#[derive(Deserialize)]
+struct InboxRow {
+    id: String,
+    workspace_id: String,
+    channel: String,
+    name: String,
+    settings: String,
+    created_at: i64,
+}
+
+impl InboxRow {
+    fn into_inbox(self) -> Option<Inbox> {
+        let channel = Channel::parse(&self.channel)?;
+        let value: serde_json::Value = serde_json::from_str(&self.settings).ok()?;
+        let settings = Settings::from_json(channel, value).ok()?;
+        Some(Inbox {
+            id: self.id,
+            workspace_id: self.workspace_id,
+            name: self.name,
+            settings,
+            created_at: self.created_at,
+        })
+    }
+}
+
+pub async fn create_inbox(db: &D1Database, inbox: &Inbox, settings_json: &str) -> ApiResult<()> {
+    db.prepare(
+        "INSERT INTO inboxes (id, workspace_id, channel, name, settings, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .bind(&[
+        inbox.id.as_str().into(),
+        inbox.workspace_id.as_str().into(),
+        inbox.channel().as_str().into(),
+        inbox.name.as_str().into(),
+        settings_json.into(),
+        (inbox.created_at as f64).into(),
+    ])
+    .map_err(d1_err("binding inbox insert"))?
+    .run()
+    .await
+    .map_err(d1_err("inserting an inbox"))?;
+    forget_inbox(&inbox.id);
+    Ok(())
+}
+
+pub async fn inboxes_of(db: &D1Database, workspace_id: &str) -> ApiResult<Vec<Inbox>> {
+    let rows = db
+        .prepare(
+            "SELECT id, workspace_id, channel, name, settings, created_at FROM inboxes \
+             WHERE workspace_id = ?1 AND deleted_at IS NULL ORDER BY created_at",
+        )
+        .bind(&[workspace_id.into()])
+        .map_err(d1_err("binding inbox list"))?
+        .all()
+        .await
+        .map_err(d1_err("listing inboxes"))?
+        .results::<InboxRow>()
+        .map_err(d1_err("reading inbox rows"))?;
+    Ok(rows.into_iter().filter_map(InboxRow::into_inbox).collect())
+}
+
+/// How long an inbox stays in the isolate's cache. Webhooks of an inbox
+/// deleted in another isolate may be accepted for at most this long.
+const INBOX_CACHE_MS: i64 = 10_000;
+
+thread_local! {
+    static INBOX_CACHE: RefCell<HashMap<String, (i64, Option<Rc<Inbox>>)>> = RefCell::new(HashMap::new());
+}
+
+pub fn forget_inbox(id: &str) {
+    INBOX_CACHE.with(|c| c.borrow_mut().remove(id));
+}
+
+/// A live (not deleted) inbox by id, through the cache.
+pub async fn inbox(db: &D1Database, id: &str, now_ms: i64) -> ApiResult<Option<Rc<Inbox>>> {
+    let cached = INBOX_CACHE.with(|c| {
+        c.borrow()
+            .get(id)
+            .filter(|(at, _)| now_ms - at < INBOX_CACHE_MS)
+            .map(|(_, inbox)| inbox.clone())
+    });
+    if let Some(hit) = cached {
+        return Ok(hit);
+    }
+    let row = db
+        .prepare(
+            "SELECT id, workspace_id, channel, name, settings, created_at FROM inboxes \
+             WHERE id = ?1 AND deleted_at IS NULL",
+        )
+        .bind(&[id.into()])
+        .map_err(d1_err("binding inbox lookup"))?
+        .first::<InboxRow>(None)
+        .await
+        .map_err(d1_err("looking up an inbox"))?;
+    let inbox = row.and_then(InboxRow::into_inbox).map(Rc::new);
+    INBOX_CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() > 10_000 {
+            c.clear();
+        }
+        c.insert(id.to_string(), (now_ms, inbox.clone()));
+    });
+    Ok(inbox)
+}

@@ -1,0 +1,118 @@
+//! HTTP plumbing: the one error type a client ever sees, JSON answers, and
+//! bounded body reads.
+//!
+//! Only an [`ApiError`] reaches a client, as `{"error": "<one line>"}` with
+//! its status. Internal failures are logged with what failed and answered
+//! with a bare 500.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use worker::{Request, Response};
+
+/// A client-facing error: a status and a one-line reason.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: u16,
+    pub reason: String,
+}
+
+impl ApiError {
+    pub fn new(status: u16, reason: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            reason: reason.into(),
+        }
+    }
+    pub fn bad_request(reason: impl Into<String>) -> Self {
+        Self::new(400, reason)
+    }
+    pub fn unauthorized(reason: impl Into<String>) -> Self {
+        Self::new(401, reason)
+    }
+    pub fn forbidden(reason: impl Into<String>) -> Self {
+        Self::new(403, reason)
+    }
+    pub fn not_found(what: &str) -> Self {
+        Self::new(404, format!("{what} not found"))
+    }
+    /// Something of ours failed: log it with `context`, tell the client only 500.
+    pub fn internal(context: &str, err: impl std::fmt::Display) -> Self {
+        worker::console_error!("{context}: {err}");
+        Self::new(500, "internal error; it has been logged")
+    }
+}
+
+impl From<worker::Error> for ApiError {
+    fn from(e: worker::Error) -> Self {
+        ApiError::internal("runtime call failed", e)
+    }
+}
+
+pub type ApiResult<T> = std::result::Result<T, ApiError>;
+
+/// A JSON answer with `status`.
+pub fn json<T: Serialize>(status: u16, value: &T) -> worker::Result<Response> {
+    Ok(Response::from_json(value)?.with_status(status))
+}
+
+/// The answer for an error: `{"error": "…"}` with its status.
+pub fn error_response(err: &ApiError) -> worker::Result<Response> {
+    json(err.status, &serde_json::json!({ "error": err.reason }))
+}
+
+pub fn into_response(result: ApiResult<Response>) -> worker::Result<Response> {
+    match result {
+        Ok(r) => Ok(r),
+        Err(e) => error_response(&e),
+    }
+}
+
+/// The body as raw bytes, refused with 413 above `limit` bytes.
+pub async fn body_bytes(req: &mut Request, limit: usize) -> ApiResult<Vec<u8>> {
+    if let Ok(Some(len)) = req.headers().get("content-length") {
+        if len.parse::<usize>().map(|n| n > limit).unwrap_or(false) {
+            return Err(too_large(limit));
+        }
+    }
+    let bytes = req
+        .bytes()
+        .await
+        .map_err(|_| ApiError::bad_request("could not read the request body"))?;
+    if bytes.len() > limit {
+        return Err(too_large(limit));
+    }
+    Ok(bytes)
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(413, format!("body is larger than the {limit}-byte limit"))
+}
+
+/// The most an API call's JSON body may be.
+pub const API_BODY_LIMIT: usize = 64 * 1024;
+
+/// The body parsed as JSON into `T`, with a one-line reason when it is not.
+pub async fn json_body<T: DeserializeOwned>(req: &mut Request) -> ApiResult<T> {
+    let bytes = body_bytes(req, API_BODY_LIMIT).await?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+}
+
+/// A query parameter's value, if present.
+pub fn query(req: &Request, name: &str) -> Option<String> {
+    let url = req.url().ok()?;
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// A query parameter parsed as an integer, with a 400 if it is not one.
+pub fn query_int(req: &Request, name: &str) -> ApiResult<Option<i64>> {
+    match query(req, name) {
+        None => Ok(None),
+        Some(v) if v.is_empty() => Ok(None),
+        Some(v) => v.parse::<i64>().map(Some).map_err(|_| {
+            ApiError::bad_request(format!("query parameter {name} must be an integer"))
+        }),
+    }
+}

@@ -1,0 +1,1058 @@
+//! `ConversationObject`: one Durable Object per (inbox, contact) thread.
+//!
+//! It owns the thread's SQLite: the event log with a gapless `seq`, the
+//! messages, the outbox and read positions. It holds the agents' hibernating
+//! WebSockets and waiting long-polls, and it alone assigns `seq`, so the
+//! order it stores is the order everyone sees.
+//!
+//! Internal routes (called only by the worker):
+//! - `POST /ingest` — a webhook's events for this thread; answers after they
+//!   are stored. Platform ids are unique, so a redelivery stores nothing.
+//! - `GET /messages?before&limit` — history, oldest first.
+//! - `POST /messages` — an agent writes: a note is stored; a reply is stored
+//!   `pending`, then sent through the outbox.
+//! - `GET /events?since&wait` — every event after `since`, or the next ones
+//!   within `wait` seconds.
+//! - `GET /live?since` — WebSocket: every event after `since`, then live.
+//!
+//! The alarm drives the outbox's retries and keeps the workspace index
+//! current (a failed notification is retried, never lost).
+
+use super::internal::{IngestRequest, IngestResult, SendRequest};
+use super::sockets::{self, SocketIdentity, Waiters};
+use super::{HEADER_AGENT, HEADER_WORKSPACE};
+use crate::config::Config;
+use crate::db;
+use crate::http::{error_response, json, ApiError};
+use crate::platform;
+use crate::runtime::now_ms;
+use serde::Deserialize;
+use std::cell::Cell;
+use std::time::Duration;
+use switchboard_core::channels::SendContext;
+use switchboard_core::inbound::{InboundEvent, InboundMessage, Receipt, ReceiptTarget};
+use switchboard_core::model::{Contact, Content, Direction, Message, MessageStatus};
+use switchboard_core::outbound::SendOutcome;
+use switchboard_core::wire::{
+    ConversationSummary, Event, EventBody, LastMessage, MAX_EVENTS_PER_PAGE, MAX_WAIT_SECS,
+};
+use worker::{
+    durable_object, DurableObject, Env, Method, Request, Response, Result, SqlStorage,
+    SqlStorageValue, State, WebSocket, WebSocketIncomingMessage,
+};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS conversation (
+  one INTEGER PRIMARY KEY CHECK (one = 1),
+  id TEXT NOT NULL, workspace_id TEXT NOT NULL, inbox_id TEXT NOT NULL, channel TEXT NOT NULL,
+  contact TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'open', assignee TEXT,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_inbound_at INTEGER,
+  indexed_seq INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY, type TEXT NOT NULL, at INTEGER NOT NULL, body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS messages (
+  id TEXT PRIMARY KEY, seq INTEGER NOT NULL, direction TEXT NOT NULL, kind TEXT NOT NULL,
+  text TEXT NOT NULL, content TEXT NOT NULL, platform_id TEXT UNIQUE, status TEXT NOT NULL,
+  error TEXT, reply_to TEXT, sender_id TEXT, created_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS messages_by_seq ON messages(seq);
+CREATE INDEX IF NOT EXISTS outbox ON messages(next_attempt_at) WHERE status = 'pending';
+CREATE TABLE IF NOT EXISTS reads (reader TEXT PRIMARY KEY, read_seq INTEGER NOT NULL);
+";
+
+/// How long one send may take before it counts as a timeout (and is retried).
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// A send in flight holds its message for this long; if the object dies
+/// mid-send, the alarm retries after it.
+const SEND_LEASE_MS: i64 = 30_000;
+/// Attempts before a reply the platform keeps refusing transiently fails.
+const MAX_ATTEMPTS: i64 = 8;
+/// When the index notification fails, try again after this long.
+const INDEX_RETRY_MS: i64 = 2_000;
+
+#[durable_object]
+pub struct ConversationObject {
+    state: State,
+    env: Env,
+    sql: SqlStorage,
+    /// The last `seq` stored; loaded once, then kept by this single writer.
+    last_seq: Cell<i64>,
+    waiters: Waiters,
+}
+
+#[derive(Deserialize)]
+struct ConversationRow {
+    id: String,
+    workspace_id: String,
+    inbox_id: String,
+    channel: String,
+    contact: String,
+    status: String,
+    assignee: Option<String>,
+    updated_at: i64,
+    last_inbound_at: Option<i64>,
+    indexed_seq: i64,
+}
+
+#[derive(Deserialize)]
+struct MessageRow {
+    id: String,
+    seq: i64,
+    direction: String,
+    text: String,
+    content: String,
+    platform_id: Option<String>,
+    status: String,
+    error: Option<String>,
+    reply_to: Option<String>,
+    sender_id: Option<String>,
+    created_at: i64,
+    attempts: i64,
+}
+
+const MESSAGE_COLUMNS: &str = "id, seq, direction, text, content, platform_id, status, error, \
+     reply_to, sender_id, created_at, attempts";
+
+#[derive(Deserialize)]
+struct Count {
+    n: i64,
+}
+
+#[derive(Deserialize)]
+struct Body {
+    body: String,
+}
+
+impl ConversationRow {
+    fn contact(&self) -> Contact {
+        serde_json::from_str(&self.contact).unwrap_or_default()
+    }
+}
+
+impl MessageRow {
+    fn into_message(self, conversation_id: &str) -> Option<Message> {
+        let content: Content = serde_json::from_str(&self.content).ok()?;
+        Some(Message {
+            id: self.id,
+            conversation_id: conversation_id.to_string(),
+            seq: self.seq,
+            direction: Direction::parse(&self.direction)?,
+            kind: content.kind().to_string(),
+            text: self.text,
+            content,
+            platform_id: self.platform_id,
+            status: MessageStatus::parse(&self.status)?,
+            error: self.error,
+            reply_to: self.reply_to,
+            sender_id: self.sender_id,
+            created_at: self.created_at,
+        })
+    }
+}
+
+fn int(v: i64) -> SqlStorageValue {
+    SqlStorageValue::from(v)
+}
+
+fn text(v: &str) -> SqlStorageValue {
+    SqlStorageValue::from(v.to_string())
+}
+
+fn opt_text(v: Option<&str>) -> SqlStorageValue {
+    v.map(text).unwrap_or(SqlStorageValue::Null)
+}
+
+impl DurableObject for ConversationObject {
+    fn new(state: State, env: Env) -> Self {
+        let sql = state.storage().sql();
+        if let Err(e) = sql.exec(SCHEMA, None) {
+            worker::console_error!("conversation object: creating its tables failed: {e}");
+        }
+        let last_seq = sql
+            .exec("SELECT COALESCE(MAX(seq), 0) AS n FROM events", None)
+            .and_then(|c| c.to_array::<Count>())
+            .ok()
+            .and_then(|rows| rows.into_iter().next())
+            .map(|c| c.n)
+            .unwrap_or(0);
+        sockets::enable_auto_pong(&state);
+        ConversationObject {
+            state,
+            env,
+            sql,
+            last_seq: Cell::new(last_seq),
+            waiters: Waiters::default(),
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let path = req.path();
+        let result = match (req.method(), path.as_str()) {
+            (Method::Post, "/ingest") => self.ingest(&mut req).await,
+            (Method::Get, "/messages") => self.list_messages(&req),
+            (Method::Post, "/messages") => self.write(&mut req).await,
+            (Method::Get, "/events") => self.poll_events(&req).await,
+            (Method::Get, "/live") => self.live(&req),
+            _ => Err(ApiError::not_found("conversation route")),
+        };
+        match result {
+            Ok(r) => Ok(r),
+            Err(e) => error_response(&e),
+        }
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        let now = now_ms();
+        self.retry_outbox(now).await;
+        let index_ok = self.notify_index().await;
+        self.schedule_alarm(if index_ok {
+            None
+        } else {
+            Some(now + INDEX_RETRY_MS)
+        })
+        .await;
+        Response::ok("")
+    }
+
+    async fn websocket_message(
+        &self,
+        ws: WebSocket,
+        message: WebSocketIncomingMessage,
+    ) -> Result<()> {
+        let WebSocketIncomingMessage::String(text) = message else {
+            return Ok(());
+        };
+        let Ok(Some(who)) = ws.deserialize_attachment::<SocketIdentity>() else {
+            return Ok(());
+        };
+        #[derive(Deserialize)]
+        #[serde(tag = "type", rename_all = "snake_case")]
+        enum ClientFrame {
+            Typing,
+            Read { seq: i64 },
+        }
+        match serde_json::from_str::<ClientFrame>(&text) {
+            // Typing is pushed to the others, never stored.
+            Ok(ClientFrame::Typing) => {
+                let frame = serde_json::json!({"type": "typing", "who": who.id, "role": who.role});
+                let frame = frame.to_string();
+                for other in self.state.get_websockets() {
+                    if other != ws {
+                        let _ = other.send_with_str(&frame);
+                    }
+                }
+            }
+            Ok(ClientFrame::Read { seq }) => {
+                if let Err(e) = self.mark_read(&who.id, seq).await {
+                    worker::console_error!(
+                        "conversation object: recording a read position failed: {}",
+                        e.reason
+                    );
+                }
+            }
+            Err(_) => {
+                let _ = ws.send_with_str(r#"{"type":"error","error":"unknown frame; expected {\"type\":\"typing\"} or {\"type\":\"read\",\"seq\":N}"}"#);
+            }
+        }
+        Ok(())
+    }
+
+    async fn websocket_close(
+        &self,
+        ws: WebSocket,
+        code: usize,
+        _reason: String,
+        _clean: bool,
+    ) -> Result<()> {
+        // 1005/1006 are reserved and may not be sent back.
+        let code = if code == 1005 || code == 1006 {
+            1000
+        } else {
+            code as u16
+        };
+        let _ = ws.close(Some(code), Some("closing"));
+        Ok(())
+    }
+
+    async fn websocket_error(&self, _ws: WebSocket, _error: worker::Error) -> Result<()> {
+        Ok(())
+    }
+}
+
+type Answer = std::result::Result<Response, ApiError>;
+
+fn sql_err(what: &'static str) -> impl Fn(worker::Error) -> ApiError {
+    move |e| ApiError::internal(what, e)
+}
+
+impl ConversationObject {
+    fn conversation(&self) -> std::result::Result<Option<ConversationRow>, ApiError> {
+        let rows = self
+            .sql
+            .exec(
+                "SELECT id, workspace_id, inbox_id, channel, contact, status, assignee, updated_at, \
+                 last_inbound_at, indexed_seq FROM conversation WHERE one = 1",
+                None,
+            )
+            .and_then(|c| c.to_array::<ConversationRow>())
+            .map_err(sql_err("reading the conversation row"))?;
+        Ok(rows.into_iter().next())
+    }
+
+    /// The conversation, only for a caller of its own workspace: anything
+    /// else is a 404, the same answer as for an id that does not exist.
+    fn conversation_for(&self, req: &Request) -> std::result::Result<ConversationRow, ApiError> {
+        let ws = req.headers().get(HEADER_WORKSPACE).ok().flatten();
+        match self.conversation()? {
+            Some(c) if Some(&c.workspace_id) == ws.as_ref() => Ok(c),
+            _ => Err(ApiError::not_found("conversation")),
+        }
+    }
+
+    /// Stores an event with the next `seq` and pushes it to every socket and
+    /// waiting long-poll. Output gates hold the pushes until the write is
+    /// durable, so no client ever sees an event that could be lost.
+    fn append(&self, at: i64, body: EventBody) -> std::result::Result<i64, ApiError> {
+        let seq = self.last_seq.get() + 1;
+        let event = Event { seq, at, body };
+        let json = serde_json::to_string(&event)
+            .map_err(|e| ApiError::internal("serializing an event", e))?;
+        self.sql
+            .exec(
+                "INSERT INTO events (seq, type, at, body) VALUES (?, ?, ?, ?)",
+                vec![int(seq), text(event.body.type_name()), int(at), text(&json)],
+            )
+            .map_err(sql_err("storing an event"))?;
+        self.last_seq.set(seq);
+        sockets::broadcast(&self.state, &json);
+        self.waiters.wake_all();
+        Ok(seq)
+    }
+
+    fn insert_message(
+        &self,
+        m: &Message,
+        next_attempt_at: Option<i64>,
+    ) -> std::result::Result<(), ApiError> {
+        let content = serde_json::to_string(&m.content)
+            .map_err(|e| ApiError::internal("serializing content", e))?;
+        self.sql
+            .exec(
+                "INSERT INTO messages (id, seq, direction, kind, text, content, platform_id, status, \
+                 error, reply_to, sender_id, created_at, next_attempt_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                vec![
+                    text(&m.id),
+                    int(m.seq),
+                    text(m.direction.as_str()),
+                    text(&m.kind),
+                    text(&m.text),
+                    text(&content),
+                    opt_text(m.platform_id.as_deref()),
+                    text(m.status.as_str()),
+                    opt_text(m.error.as_deref()),
+                    opt_text(m.reply_to.as_deref()),
+                    opt_text(m.sender_id.as_deref()),
+                    int(m.created_at),
+                    next_attempt_at.map(int).unwrap_or(SqlStorageValue::Null),
+                ],
+            )
+            .map_err(sql_err("storing a message"))?;
+        Ok(())
+    }
+
+    fn message_by_platform_id(&self, platform_id: &str) -> std::result::Result<bool, ApiError> {
+        let n = self
+            .sql
+            .exec(
+                "SELECT COUNT(*) AS n FROM messages WHERE platform_id = ?",
+                vec![text(platform_id)],
+            )
+            .and_then(|c| c.to_array::<Count>())
+            .map_err(sql_err("looking up a platform id"))?;
+        Ok(n.into_iter().next().map(|c| c.n > 0).unwrap_or(false))
+    }
+
+    /// `POST /ingest`.
+    async fn ingest(&self, req: &mut Request) -> Answer {
+        let mut body: IngestRequest = req
+            .json()
+            .await
+            .map_err(|e| ApiError::bad_request(format!("ingest body: {e}")))?;
+        let events = std::mem::take(&mut body.events);
+        let now = now_ms();
+        let mut result = IngestResult::default();
+        let mut existing = self.conversation()?;
+        for event in events {
+            match event {
+                InboundEvent::Message(m) => {
+                    if self.message_by_platform_id(&m.platform_id)? {
+                        result.duplicates += 1;
+                        continue;
+                    }
+                    if existing.is_none() {
+                        self.create_conversation(&body, &m.contact, now)?;
+                        existing = self.conversation()?;
+                    } else if let Some(c) = existing.as_ref() {
+                        self.merge_contact(c, &m.contact, now)?;
+                    }
+                    self.store_inbound(&body.conversation_id, m, now)?;
+                    result.stored += 1;
+                }
+                InboundEvent::Receipt(r) => {
+                    if existing.is_some() {
+                        result.updated += self.apply_receipt(&r, now)?;
+                    }
+                }
+            }
+        }
+        if result.stored + result.updated > 0 {
+            self.schedule_index().await;
+        }
+        json(200, &result).map_err(ApiError::from)
+    }
+
+    fn create_conversation(
+        &self,
+        body: &IngestRequest,
+        contact: &Contact,
+        now: i64,
+    ) -> std::result::Result<(), ApiError> {
+        let contact_json = serde_json::to_string(contact)
+            .map_err(|e| ApiError::internal("serializing a contact", e))?;
+        self.sql
+            .exec(
+                "INSERT INTO conversation (one, id, workspace_id, inbox_id, channel, contact, created_at, updated_at) \
+                 VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
+                vec![
+                    text(&body.conversation_id),
+                    text(&body.workspace_id),
+                    text(&body.inbox_id),
+                    text(&body.channel),
+                    text(&contact_json),
+                    int(now),
+                    int(now),
+                ],
+            )
+            .map_err(sql_err("creating the conversation row"))?;
+        Ok(())
+    }
+
+    fn merge_contact(
+        &self,
+        c: &ConversationRow,
+        incoming: &Contact,
+        now: i64,
+    ) -> std::result::Result<(), ApiError> {
+        let mut contact = c.contact();
+        let before = contact.clone();
+        contact.merge(incoming);
+        if contact != before {
+            let contact_json = serde_json::to_string(&contact)
+                .map_err(|e| ApiError::internal("serializing a contact", e))?;
+            self.sql
+                .exec(
+                    "UPDATE conversation SET contact = ? WHERE one = 1",
+                    vec![text(&contact_json)],
+                )
+                .map_err(sql_err("updating the contact"))?;
+            self.append(now, EventBody::ContactUpdated { contact })?;
+        }
+        Ok(())
+    }
+
+    fn store_inbound(
+        &self,
+        conversation_id: &str,
+        m: InboundMessage,
+        now: i64,
+    ) -> std::result::Result<(), ApiError> {
+        let seq = self.last_seq.get() + 1;
+        let (status, created_at) = match m.direction {
+            Direction::Inbound => (MessageStatus::Received, now),
+            // An echo was sent by the business from another tool.
+            Direction::Outbound => (MessageStatus::Sent, now),
+        };
+        let message = Message {
+            id: format!("msg_{seq}"),
+            conversation_id: conversation_id.to_string(),
+            seq,
+            direction: m.direction,
+            kind: m.content.kind().to_string(),
+            text: m.content.text(),
+            content: m.content,
+            platform_id: Some(m.platform_id),
+            status,
+            error: None,
+            reply_to: m.reply_to,
+            sender_id: None,
+            created_at,
+        };
+        self.insert_message(&message, None)?;
+        let touched = if m.direction == Direction::Inbound {
+            self.sql.exec(
+                "UPDATE conversation SET updated_at = ?, last_inbound_at = ? WHERE one = 1",
+                vec![int(now), int(now)],
+            )
+        } else {
+            self.sql.exec(
+                "UPDATE conversation SET updated_at = ? WHERE one = 1",
+                vec![int(now)],
+            )
+        };
+        touched.map_err(sql_err("touching the conversation"))?;
+        self.append(now, EventBody::MessageCreated { message })?;
+        Ok(())
+    }
+
+    /// Moves outbound messages forward; returns how many moved.
+    fn apply_receipt(&self, r: &Receipt, now: i64) -> std::result::Result<u32, ApiError> {
+        let rows = match &r.target {
+            ReceiptTarget::Ids { platform_ids } => {
+                let mut rows = Vec::new();
+                for id in platform_ids {
+                    rows.extend(
+                        self.sql
+                            .exec(
+                                &format!(
+                                    "SELECT {MESSAGE_COLUMNS} FROM messages WHERE platform_id = ?"
+                                ),
+                                vec![text(id)],
+                            )
+                            .and_then(|c| c.to_array::<MessageRow>())
+                            .map_err(sql_err("finding receipted messages"))?,
+                    );
+                }
+                rows
+            }
+            ReceiptTarget::Watermark { watermark_ms } => self
+                .sql
+                .exec(
+                    &format!(
+                        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE direction = 'outbound' \
+                         AND created_at <= ? AND status IN ('sent', 'delivered') ORDER BY seq"
+                    ),
+                    vec![int(*watermark_ms)],
+                )
+                .and_then(|c| c.to_array::<MessageRow>())
+                .map_err(sql_err("finding receipted messages"))?,
+        };
+        let mut moved = 0;
+        for row in rows {
+            let Some(current) = MessageStatus::parse(&row.status) else {
+                continue;
+            };
+            if row.direction != "outbound" || !current.advances_to(r.status) {
+                continue;
+            }
+            self.set_status(&row.id, r.status, None, r.error.as_deref(), now)?;
+            moved += 1;
+        }
+        Ok(moved)
+    }
+
+    fn set_status(
+        &self,
+        message_id: &str,
+        status: MessageStatus,
+        platform_id: Option<&str>,
+        error: Option<&str>,
+        now: i64,
+    ) -> std::result::Result<(), ApiError> {
+        self.sql
+            .exec(
+                "UPDATE messages SET status = ?, platform_id = COALESCE(?, platform_id), error = ?, \
+                 next_attempt_at = NULL WHERE id = ?",
+                vec![text(status.as_str()), opt_text(platform_id), opt_text(error), text(message_id)],
+            )
+            .map_err(sql_err("updating a message's status"))?;
+        self.append(
+            now,
+            EventBody::MessageStatus {
+                message_id: message_id.to_string(),
+                status,
+                platform_id: platform_id.map(str::to_string),
+                error: error.map(str::to_string),
+            },
+        )?;
+        Ok(())
+    }
+
+    /// `GET /messages?before=<seq>&limit=<n>`: oldest first.
+    fn list_messages(&self, req: &Request) -> Answer {
+        let conv = self.conversation_for(req)?;
+        let before = crate::http::query_int(req, "before")?.unwrap_or(i64::MAX);
+        let limit = crate::http::query_int(req, "limit")?
+            .unwrap_or(50)
+            .clamp(1, 200);
+        let rows = self
+            .sql
+            .exec(
+                &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE seq < ? ORDER BY seq DESC LIMIT ?"),
+                vec![int(before), int(limit)],
+            )
+            .and_then(|c| c.to_array::<MessageRow>())
+            .map_err(sql_err("listing messages"))?;
+        let mut messages: Vec<Message> = rows
+            .into_iter()
+            .filter_map(|r| r.into_message(&conv.id))
+            .collect();
+        messages.reverse();
+        json(200, &serde_json::json!({ "messages": messages })).map_err(ApiError::from)
+    }
+
+    fn events_after(&self, since: i64) -> std::result::Result<Vec<String>, ApiError> {
+        let rows = self
+            .sql
+            .exec(
+                "SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                vec![int(since), int(MAX_EVENTS_PER_PAGE)],
+            )
+            .and_then(|c| c.to_array::<Body>())
+            .map_err(sql_err("reading events"))?;
+        Ok(rows.into_iter().map(|b| b.body).collect())
+    }
+
+    /// `GET /events?since=<seq>&wait=<seconds>`.
+    async fn poll_events(&self, req: &Request) -> Answer {
+        self.conversation_for(req)?;
+        let since = crate::http::query_int(req, "since")?.unwrap_or(0);
+        let wait = crate::http::query_int(req, "wait")?
+            .unwrap_or(0)
+            .clamp(0, MAX_WAIT_SECS.into());
+        let mut events = self.events_after(since)?;
+        if events.is_empty() && wait > 0 {
+            self.waiters.wait(Duration::from_secs(wait as u64)).await;
+            events = self.events_after(since)?;
+        }
+        // The stored bodies are already JSON: splice them, don't re-encode.
+        let body = format!(
+            "{{\"events\":[{}],\"last_seq\":{}}}",
+            events.join(","),
+            self.last_seq.get()
+        );
+        let mut resp = Response::ok(body)?;
+        resp.headers_mut().set("content-type", "application/json")?;
+        Ok(resp)
+    }
+
+    /// `GET /live?since=<seq>`: the resume burst, then the live stream. Both
+    /// happen in one turn of this single-threaded object, so nothing can be
+    /// stored between them: no gap, no duplicate.
+    fn live(&self, req: &Request) -> Answer {
+        let conv = self.conversation_for(req)?;
+        let agent = req
+            .headers()
+            .get(HEADER_AGENT)
+            .ok()
+            .flatten()
+            .ok_or_else(|| ApiError::unauthorized("no agent"))?;
+        let since = crate::http::query_int(req, "since")?.unwrap_or(0);
+        let identity = SocketIdentity {
+            role: "agent".into(),
+            id: agent,
+            workspace_id: conv.workspace_id,
+        };
+        let (server, response) = sockets::accept(&self.state, &identity)?;
+        let mut cursor = since;
+        loop {
+            let page = self.events_after(cursor)?;
+            let full = page.len() as i64 >= MAX_EVENTS_PER_PAGE;
+            for e in &page {
+                server.send_with_str(e)?;
+            }
+            // Events are gapless, so the page ends at cursor + its length.
+            cursor += page.len() as i64;
+            if !full {
+                break;
+            }
+        }
+        Ok(response)
+    }
+
+    /// `POST /messages`: an agent's note or reply.
+    async fn write(&self, req: &mut Request) -> Answer {
+        let conv = self.conversation_for(req)?;
+        let body: SendRequest = req
+            .json()
+            .await
+            .map_err(|e| ApiError::bad_request(format!("message body: {e}")))?;
+        let now = now_ms();
+        let leaves = body.content.leaves_switchboard();
+        let seq = self.last_seq.get() + 1;
+        let mut message = Message {
+            id: format!("msg_{seq}"),
+            conversation_id: conv.id.clone(),
+            seq,
+            direction: Direction::Outbound,
+            kind: body.content.kind().to_string(),
+            text: body.content.text(),
+            content: body.content,
+            platform_id: None,
+            status: if leaves {
+                MessageStatus::Pending
+            } else {
+                MessageStatus::Sent
+            },
+            error: None,
+            reply_to: None,
+            sender_id: Some(body.agent_id),
+            created_at: now,
+        };
+        if leaves {
+            // Refuse up front what the channel cannot send (a closed
+            // WhatsApp window, a kind it lacks): nothing is stored.
+            let inbox = self.inbox(&conv).await?;
+            let config = Config::from_env(&self.env);
+            inbox
+                .settings
+                .build_send(
+                    &send_context(&config, &conv, now),
+                    &conv.contact(),
+                    &message.content,
+                    None,
+                )
+                .map_err(|reason| ApiError::new(422, reason))?;
+        }
+        self.insert_message(&message, leaves.then_some(now + SEND_LEASE_MS))?;
+        self.sql
+            .exec(
+                "UPDATE conversation SET updated_at = ? WHERE one = 1",
+                vec![int(now)],
+            )
+            .map_err(sql_err("touching the conversation"))?;
+        self.append(
+            now,
+            EventBody::MessageCreated {
+                message: message.clone(),
+            },
+        )?;
+        if leaves {
+            self.schedule_alarm(Some(now + SEND_LEASE_MS)).await;
+            if let Some(updated) = self.attempt_send(&conv, &message.id, 0).await {
+                message.status = updated.status;
+                message.platform_id = updated.platform_id;
+                message.error = updated.error;
+            }
+        }
+        self.schedule_index().await;
+        json(201, &message).map_err(ApiError::from)
+    }
+
+    async fn inbox(
+        &self,
+        conv: &ConversationRow,
+    ) -> std::result::Result<std::rc::Rc<db::Inbox>, ApiError> {
+        let database = db::database(&self.env)?;
+        db::inbox(&database, &conv.inbox_id, now_ms())
+            .await?
+            .ok_or_else(|| {
+                ApiError::new(
+                    409,
+                    "this conversation's inbox was deleted; replies cannot be sent",
+                )
+            })
+    }
+
+    /// One delivery attempt of a pending reply. Returns the message as it
+    /// stands afterwards.
+    async fn attempt_send(
+        &self,
+        conv: &ConversationRow,
+        message_id: &str,
+        attempts: i64,
+    ) -> Option<Message> {
+        let row = self.message(message_id).ok().flatten()?;
+        if row.status != "pending" {
+            return row.into_message(&conv.id);
+        }
+        let now = now_ms();
+        let outcome = match self.inbox(conv).await {
+            Err(e) => SendOutcome::Failed { error: e.reason },
+            Ok(inbox) => {
+                let config = Config::from_env(&self.env);
+                let content: Option<Content> = serde_json::from_str(&row.content).ok();
+                match content.map(|c| {
+                    inbox.settings.build_send(
+                        &send_context(&config, conv, now),
+                        &conv.contact(),
+                        &c,
+                        row.reply_to.as_deref(),
+                    )
+                }) {
+                    None => SendOutcome::Failed {
+                        error: "stored content is unreadable".into(),
+                    },
+                    Some(Err(reason)) => SendOutcome::Failed { error: reason },
+                    Some(Ok(request)) => match platform::send(&request, SEND_TIMEOUT).await {
+                        Ok((status, body)) => inbox.settings.classify(status, &body),
+                        Err(reason) => SendOutcome::Retry { reason },
+                    },
+                }
+            }
+        };
+        let now = now_ms();
+        let result = match outcome {
+            SendOutcome::Sent { platform_id } => self.set_status(
+                message_id,
+                MessageStatus::Sent,
+                Some(&platform_id),
+                None,
+                now,
+            ),
+            SendOutcome::Failed { error } => {
+                self.set_status(message_id, MessageStatus::Failed, None, Some(&error), now)
+            }
+            SendOutcome::Retry { reason } => {
+                let attempts = attempts + 1;
+                if attempts >= MAX_ATTEMPTS {
+                    let error = format!("gave up after {attempts} attempts: {reason}");
+                    self.set_status(message_id, MessageStatus::Failed, None, Some(&error), now)
+                } else {
+                    let next = now + backoff_ms(attempts);
+                    let _ = self.sql.exec(
+                        "UPDATE messages SET attempts = ?, next_attempt_at = ?, error = ? WHERE id = ?",
+                        vec![int(attempts), int(next), text(&reason), text(message_id)],
+                    );
+                    self.schedule_alarm(Some(next)).await;
+                    Ok(())
+                }
+            }
+        };
+        if let Err(e) = result {
+            worker::console_error!(
+                "conversation object: recording a send outcome failed: {}",
+                e.reason
+            );
+        }
+        self.message(message_id)
+            .ok()
+            .flatten()?
+            .into_message(&conv.id)
+    }
+
+    fn message(&self, id: &str) -> std::result::Result<Option<MessageRow>, ApiError> {
+        Ok(self
+            .sql
+            .exec(
+                &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?"),
+                vec![text(id)],
+            )
+            .and_then(|c| c.to_array::<MessageRow>())
+            .map_err(sql_err("reading a message"))?
+            .into_iter()
+            .next())
+    }
+
+    /// Sends every pending reply whose time has come.
+    async fn retry_outbox(&self, now: i64) {
+        let Ok(Some(conv)) = self.conversation() else {
+            return;
+        };
+        let due = self
+            .sql
+            .exec(
+                &format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages WHERE status = 'pending' \
+                     AND next_attempt_at <= ? ORDER BY seq"
+                ),
+                vec![int(now)],
+            )
+            .and_then(|c| c.to_array::<MessageRow>())
+            .unwrap_or_default();
+        for row in due {
+            // Lease it before the send, so a crash mid-send retries later.
+            let _ = self.sql.exec(
+                "UPDATE messages SET next_attempt_at = ? WHERE id = ?",
+                vec![int(now + SEND_LEASE_MS), text(&row.id)],
+            );
+            self.attempt_send(&conv, &row.id, row.attempts).await;
+        }
+    }
+
+    /// Sets the alarm to the earliest of `at`, the outbox's next attempt and
+    /// the alarm already set.
+    async fn schedule_alarm(&self, at: Option<i64>) {
+        let storage = self.state.storage();
+        let next_send = self
+            .sql
+            .exec(
+                "SELECT COALESCE(MIN(next_attempt_at), 0) AS n FROM messages WHERE status = 'pending'",
+                None,
+            )
+            .and_then(|c| c.to_array::<Count>())
+            .ok()
+            .and_then(|r| r.into_iter().next())
+            .map(|c| c.n)
+            .filter(|n| *n > 0);
+        let existing = storage.get_alarm().await.ok().flatten();
+        let wanted = [at, next_send, existing].into_iter().flatten().min();
+        if let Some(t) = wanted {
+            if existing != Some(t) {
+                if let Err(e) = storage
+                    .set_alarm(Duration::from_millis((t - now_ms()).max(0) as u64))
+                    .await
+                {
+                    worker::console_error!("conversation object: setting the alarm failed: {e}");
+                }
+            }
+        }
+    }
+
+    /// Asks the alarm to bring the workspace index up to date now. Changes
+    /// in quick succession share one notification.
+    async fn schedule_index(&self) {
+        self.schedule_alarm(Some(now_ms())).await;
+    }
+
+    fn summary(&self, c: &ConversationRow) -> std::result::Result<ConversationSummary, ApiError> {
+        let last = self
+            .sql
+            .exec(
+                &format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages WHERE kind NOT IN ('note', 'activity') \
+                     ORDER BY seq DESC LIMIT 1"
+                ),
+                None,
+            )
+            .and_then(|c| c.to_array::<MessageRow>())
+            .map_err(sql_err("reading the last message"))?
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_message(&c.id))
+            .map(|m| LastMessage {
+                id: m.id,
+                seq: m.seq,
+                direction: m.direction,
+                kind: m.kind,
+                text: m.text,
+                created_at: m.created_at,
+            });
+        let unread = self
+            .sql
+            .exec(
+                "SELECT COUNT(*) AS n FROM messages WHERE direction = 'inbound' AND seq > \
+                 (SELECT COALESCE(MAX(read_seq), 0) FROM reads WHERE reader LIKE 'ag_%')",
+                None,
+            )
+            .and_then(|c| c.to_array::<Count>())
+            .map_err(sql_err("counting unread messages"))?
+            .into_iter()
+            .next()
+            .map(|c| c.n)
+            .unwrap_or(0);
+        Ok(ConversationSummary {
+            id: c.id.clone(),
+            inbox_id: c.inbox_id.clone(),
+            channel: c.channel.clone(),
+            contact: c.contact(),
+            status: c.status.clone(),
+            assignee: c.assignee.clone(),
+            last_message: last,
+            unread,
+            last_seq: self.last_seq.get(),
+            updated_at: c.updated_at,
+        })
+    }
+
+    /// Sends the conversation's summary to the workspace index if it is
+    /// behind. Returns false when the index could not be reached.
+    async fn notify_index(&self) -> bool {
+        let Ok(Some(conv)) = self.conversation() else {
+            return true;
+        };
+        let seq = self.last_seq.get();
+        if conv.indexed_seq >= seq {
+            return true;
+        }
+        let Ok(summary) = self.summary(&conv) else {
+            return false;
+        };
+        let sent = async {
+            let stub = super::workspace_stub(&self.env, &conv.workspace_id)?;
+            let body = serde_json::to_string(&summary)
+                .map_err(|e| ApiError::internal("serializing a summary", e))?;
+            let req = super::internal_request(Method::Post, "/index", Some(body), &[])?;
+            let resp = super::call(&stub, req).await?;
+            if resp.status_code() == 200 {
+                Ok(())
+            } else {
+                Err(ApiError::new(
+                    resp.status_code(),
+                    "workspace index refused the update",
+                ))
+            }
+        }
+        .await;
+        match sent {
+            Ok(()) => {
+                let _ = self.sql.exec(
+                    "UPDATE conversation SET indexed_seq = ? WHERE one = 1",
+                    vec![int(seq)],
+                );
+                true
+            }
+            Err(e) => {
+                worker::console_error!(
+                    "conversation object: updating the workspace index failed (will retry): {}",
+                    e.reason
+                );
+                false
+            }
+        }
+    }
+
+    /// Records that `reader` has read up to `seq`, and pushes it.
+    async fn mark_read(&self, reader: &str, seq: i64) -> std::result::Result<(), ApiError> {
+        let seq = seq.clamp(0, self.last_seq.get());
+        let previous = self
+            .sql
+            .exec(
+                "SELECT read_seq AS n FROM reads WHERE reader = ?",
+                vec![text(reader)],
+            )
+            .and_then(|c| c.to_array::<Count>())
+            .map_err(sql_err("reading a read position"))?
+            .into_iter()
+            .next()
+            .map(|c| c.n)
+            .unwrap_or(0);
+        if seq <= previous {
+            return Ok(());
+        }
+        self.sql
+            .exec(
+                "INSERT INTO reads (reader, read_seq) VALUES (?, ?) \
+                 ON CONFLICT(reader) DO UPDATE SET read_seq = MAX(read_seq, excluded.read_seq)",
+                vec![text(reader), int(seq)],
+            )
+            .map_err(sql_err("recording a read position"))?;
+        self.append(
+            now_ms(),
+            EventBody::Read {
+                reader: reader.to_string(),
+                read_seq: seq,
+            },
+        )?;
+        self.schedule_index().await;
+        Ok(())
+    }
+}
+
+fn send_context<'a>(config: &'a Config, conv: &ConversationRow, now: i64) -> SendContext<'a> {
+    SendContext {
+        graph_base: &config.graph_base,
+        telegram_base: &config.telegram_base,
+        now_ms: now,
+        last_inbound_ms: conv.last_inbound_at,
+    }
+}
+
+/// 5 s, 20 s, 80 s, … capped at an hour.
+fn backoff_ms(attempts: i64) -> i64 {
+    let exp = (attempts - 1).clamp(0, 10) as u32;
+    (5_000i64.saturating_mul(4i64.saturating_pow(exp))).min(3_600_000)
+}

@@ -1,0 +1,88 @@
+//! The two Durable Objects and how the worker talks to them.
+//!
+//! The worker calls an object with an internal request on a fixed path
+//! (`/ingest`, `/messages`, …). Identity travels in `x-sb-*` headers that
+//! only the worker sets: every client header of that name is dropped on the
+//! way in, and objects are not reachable from outside.
+
+pub mod conversation;
+pub mod internal;
+pub mod sockets;
+pub mod workspace;
+
+use crate::http::{ApiError, ApiResult};
+use switchboard_core::ids::conversation_object_name;
+use worker::{Env, Headers, Method, Request, RequestInit, Response, Stub};
+
+pub const HEADER_WORKSPACE: &str = "x-sb-workspace";
+pub const HEADER_AGENT: &str = "x-sb-agent";
+
+pub fn conversation_stub(env: &Env, workspace_id: &str, conversation_id: &str) -> ApiResult<Stub> {
+    let ns = env.durable_object("CONVERSATIONS").map_err(|e| {
+        ApiError::internal("binding CONVERSATIONS is missing (check wrangler.toml)", e)
+    })?;
+    Ok(ns.get_by_name(&conversation_object_name(workspace_id, conversation_id))?)
+}
+
+pub fn workspace_stub(env: &Env, workspace_id: &str) -> ApiResult<Stub> {
+    let ns = env.durable_object("WORKSPACES").map_err(|e| {
+        ApiError::internal("binding WORKSPACES is missing (check wrangler.toml)", e)
+    })?;
+    Ok(ns.get_by_name(workspace_id)?)
+}
+
+/// An internal request to an object: `path` (with its query), a JSON body
+/// for POSTs, and the identity headers.
+pub fn internal_request(
+    method: Method,
+    path_and_query: &str,
+    body: Option<String>,
+    identity: &[(&str, &str)],
+) -> ApiResult<Request> {
+    let headers = Headers::new();
+    for (k, v) in identity {
+        headers.set(k, v)?;
+    }
+    if body.is_some() {
+        headers.set("content-type", "application/json")?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(method)
+        .with_headers(headers)
+        .with_body(body.map(Into::into));
+    Ok(Request::new_with_init(
+        &format!("https://object{path_and_query}"),
+        &init,
+    )?)
+}
+
+/// Forwards a client's request (a WebSocket upgrade) to an object, keeping
+/// its headers but replacing any `x-sb-*` with the worker's own.
+pub fn forward_request(
+    req: &Request,
+    path_and_query: &str,
+    identity: &[(&str, &str)],
+) -> ApiResult<Request> {
+    let headers = Headers::new();
+    for (k, v) in req.headers().entries() {
+        if !k.starts_with("x-sb-") {
+            headers.set(&k, &v)?;
+        }
+    }
+    for (k, v) in identity {
+        headers.set(k, v)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(req.method()).with_headers(headers);
+    Ok(Request::new_with_init(
+        &format!("https://object{path_and_query}"),
+        &init,
+    )?)
+}
+
+/// Calls an object and hands back its answer as is.
+pub async fn call(stub: &Stub, req: Request) -> ApiResult<Response> {
+    stub.fetch_with_request(req)
+        .await
+        .map_err(|e| ApiError::internal("calling a Durable Object", e))
+}

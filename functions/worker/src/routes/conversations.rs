@@ -1,0 +1,181 @@
+//! Conversations: the list, the history, writing, and the live stream.
+//!
+//! Every call names the conversation's object by the caller's workspace and
+//! the id, so an id from another workspace reaches a different, empty object
+//! and gets 404 — the wall is in the name, not only in a check.
+
+use crate::auth::{self, Agent};
+use crate::config::Config;
+use crate::db;
+use crate::http::{json_body, query, ApiError, ApiResult};
+use crate::objects::internal::SendRequest;
+use crate::objects::{self, HEADER_AGENT, HEADER_WORKSPACE};
+use serde::Deserialize;
+use switchboard_core::ids::is_id;
+use switchboard_core::model::Content;
+use worker::{Env, Method, Request, Response};
+
+async fn caller(req: &Request, env: &Env) -> ApiResult<Agent> {
+    let config = Config::from_env(env);
+    let database = db::database(env)?;
+    auth::authenticate(req, &config, &database).await
+}
+
+fn check_id(id: &str) -> ApiResult<()> {
+    if is_id(id, "cv_") {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("conversation"))
+    }
+}
+
+/// The query string to pass on, keeping only `names`.
+fn pass_query(req: &Request, names: &[&str]) -> String {
+    let pairs: Vec<String> = names
+        .iter()
+        .filter_map(|n| query(req, n).map(|v| format!("{n}={}", urlencode(&v))))
+        .collect();
+    if pairs.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", pairs.join("&"))
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// # `GET /api/conversations?status=open|pending|resolved|snoozed|all`
+/// The caller's workspace's conversations, newest first, from the
+/// workspace index.
+pub async fn list(req: Request, env: &Env) -> ApiResult<Response> {
+    let agent = caller(&req, env).await?;
+    let stub = objects::workspace_stub(env, &agent.workspace_id)?;
+    let path = format!("/conversations{}", pass_query(&req, &["status", "limit"]));
+    objects::call(
+        &stub,
+        objects::internal_request(Method::Get, &path, None, &[])?,
+    )
+    .await
+}
+
+/// # `GET /api/conversations/{id}/messages?before=<seq>&limit=<n>`
+/// Up to `limit` (default 50, at most 200) messages before `before`,
+/// oldest first.
+pub async fn messages(req: Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let agent = caller(&req, env).await?;
+    check_id(id)?;
+    let stub = objects::conversation_stub(env, &agent.workspace_id, id)?;
+    let path = format!("/messages{}", pass_query(&req, &["before", "limit"]));
+    let identity = [(HEADER_WORKSPACE, agent.workspace_id.as_str())];
+    objects::call(
+        &stub,
+        objects::internal_request(Method::Get, &path, None, &identity)?,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct WriteIn {
+    text: String,
+    #[serde(default)]
+    kind: Option<String>,
+}
+
+/// # `POST /api/conversations/{id}/messages`
+/// `{text}` replies to the customer through the conversation's channel:
+/// stored `pending`, sent, then `sent` (or `failed` with the platform's
+/// reason; transient failures are retried by the outbox). `{kind: "note",
+/// text}` stores a private note that never leaves Switchboard. 201 with the
+/// message as it stands.
+pub async fn write(mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let agent = caller(&req, env).await?;
+    check_id(id)?;
+    let input: WriteIn = json_body(&mut req).await?;
+    let text = input.text.trim().to_string();
+    if text.is_empty() || text.chars().count() > 4096 {
+        return Err(ApiError::bad_request("text must be 1 to 4096 characters"));
+    }
+    let content = match input.kind.as_deref() {
+        None | Some("text") => Content::Text { text },
+        Some("note") => Content::Note { text },
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "kind must be text or note, not \"{other}\""
+            )))
+        }
+    };
+    let body = serde_json::to_string(&SendRequest {
+        agent_id: agent.agent_id.clone(),
+        content,
+    })
+    .map_err(|e| ApiError::internal("serializing a send", e))?;
+    let stub = objects::conversation_stub(env, &agent.workspace_id, id)?;
+    let identity = [(HEADER_WORKSPACE, agent.workspace_id.as_str())];
+    objects::call(
+        &stub,
+        objects::internal_request(Method::Post, "/messages", Some(body), &identity)?,
+    )
+    .await
+}
+
+/// # `GET /api/conversations/{id}/events?since=<seq>&wait=<seconds>`
+/// Every event after `since`, in order (a page of at most 500; ask again
+/// from the last `seq`). With `wait` (at most 30) and nothing new, the
+/// request is held until an event arrives or the time is up (then
+/// `events` is empty). The same events as the WebSocket.
+pub async fn events(req: Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let agent = caller(&req, env).await?;
+    check_id(id)?;
+    let stub = objects::conversation_stub(env, &agent.workspace_id, id)?;
+    let path = format!("/events{}", pass_query(&req, &["since", "wait"]));
+    let identity = [(HEADER_WORKSPACE, agent.workspace_id.as_str())];
+    objects::call(
+        &stub,
+        objects::internal_request(Method::Get, &path, None, &identity)?,
+    )
+    .await
+}
+
+/// # WebSocket `GET /api/conversations/{id}/live?since=<seq>&token=<token>`
+/// First every event after `since`, in order, then each new one as it is
+/// stored, as JSON text frames: no gap and no duplicate between the two.
+/// Clients may send `{"type":"typing"}` and `{"type":"read","seq":N}`;
+/// `ping` is answered `pong`.
+pub async fn live(req: Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let agent = caller(&req, env).await?;
+    check_id(id)?;
+    require_upgrade(&req)?;
+    let stub = objects::conversation_stub(env, &agent.workspace_id, id)?;
+    let path = format!("/live{}", pass_query(&req, &["since"]));
+    let identity = [
+        (HEADER_WORKSPACE, agent.workspace_id.as_str()),
+        (HEADER_AGENT, agent.agent_id.as_str()),
+    ];
+    objects::call(&stub, objects::forward_request(&req, &path, &identity)?).await
+}
+
+pub fn require_upgrade(req: &Request) -> ApiResult<()> {
+    let upgrade = req
+        .headers()
+        .get("upgrade")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    if upgrade.eq_ignore_ascii_case("websocket") {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            426,
+            "this is a WebSocket endpoint; send Upgrade: websocket",
+        ))
+    }
+}

@@ -1,0 +1,60 @@
+//! The router: one match on method and path segments. Each handler lives in
+//! the module named after what it serves.
+
+mod accounts;
+mod conversations;
+mod feed;
+mod inboxes;
+mod webhooks;
+
+use crate::http::{into_response, json, ApiError};
+use worker::{Env, Method, Request, Response, Result};
+
+pub async fn handle(req: Request, env: Env) -> Result<Response> {
+    let path = req.path();
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let method = req.method();
+    let result = match (method, segments.as_slice()) {
+        (Method::Get, ["healthz"]) => {
+            json(200, &serde_json::json!({ "ok": true })).map_err(ApiError::from)
+        }
+        (Method::Post, ["api", "signup"]) => accounts::signup(req, &env).await,
+        (Method::Post, ["api", "login"]) => accounts::login(req, &env).await,
+        (Method::Get, ["api", "inboxes"]) => inboxes::list(req, &env).await,
+        (Method::Post, ["api", "inboxes"]) => inboxes::create(req, &env).await,
+        (Method::Get, ["api", "conversations"]) => conversations::list(req, &env).await,
+        (Method::Get, ["api", "conversations", id, "messages"]) => {
+            conversations::messages(req, &env, id).await
+        }
+        (Method::Post, ["api", "conversations", id, "messages"]) => {
+            conversations::write(req, &env, id).await
+        }
+        (Method::Get, ["api", "conversations", id, "events"]) => {
+            conversations::events(req, &env, id).await
+        }
+        (Method::Get, ["api", "conversations", id, "live"]) => {
+            conversations::live(req, &env, id).await
+        }
+        (Method::Get, ["api", "live"]) => feed::live(req, &env).await,
+        (Method::Get, ["api", "feed"]) => feed::poll(req, &env).await,
+        (Method::Get, ["webhooks", channel, inbox]) => {
+            webhooks::handshake(req, &env, channel, inbox).await
+        }
+        (Method::Post, ["webhooks", channel, inbox]) => {
+            webhooks::receive(req, &env, channel, inbox).await
+        }
+        (_, ["api", ..]) | (_, ["webhooks", ..]) => {
+            Err(ApiError::new(404, format!("no route for {path}")))
+        }
+        _ => return serve_asset(req, &env).await,
+    };
+    into_response(result)
+}
+
+/// Everything outside `/api` and `/webhooks` is the front end's static files.
+async fn serve_asset(req: Request, env: &Env) -> Result<Response> {
+    match env.assets("ASSETS") {
+        Ok(assets) => assets.fetch_request(req).await,
+        Err(_) => into_response(Err(ApiError::not_found("page"))),
+    }
+}

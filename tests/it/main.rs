@@ -1,1 +1,10 @@
-fn main() {}
+//! Integration tests: each starts the real worker on local workerd with a
+//! fresh state folder (see `switchboard_tests::Server`) and drives it over
+//! HTTP and WebSocket, as a platform, an agent and a stranger would.
+
+mod common;
+mod outbound;
+mod restart;
+mod slice;
+mod tenancy;
+mod webhooks;

@@ -1,0 +1,210 @@
+//! One `wrangler dev` per test, on a free port, with its own state folder.
+
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// The repository root (where `wrangler.toml` is).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(".."))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free port on 127.0.0.1")
+}
+
+/// A fresh, empty folder under the system temp dir, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> TempDir {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "switchboard-{label}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("creating a temp dir");
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Extra `--var`s for the worker, e.g. platform base URLs.
+#[derive(Default, Clone)]
+pub struct ServerOptions {
+    pub vars: Vec<(String, String)>,
+}
+
+impl ServerOptions {
+    pub fn var(mut self, k: &str, v: &str) -> Self {
+        self.vars.push((k.to_string(), v.to_string()));
+        self
+    }
+}
+
+/// The session secret tests run with (a demo value, not a real secret).
+pub const TEST_SESSION_SECRET: &str = "test-session-secret-not-for-production";
+
+pub struct Server {
+    pub base: String,
+    pub port: u16,
+    state: TempDir,
+    options: ServerOptions,
+    child: Option<Child>,
+}
+
+fn wrangler() -> Command {
+    let root = repo_root();
+    let mut cmd = Command::new(root.join("node_modules/.bin/wrangler"));
+    cmd.current_dir(&root)
+        .env("SWITCHBOARD_SKIP_BUILD", "1")
+        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+impl Server {
+    pub fn start() -> Server {
+        Server::start_with(ServerOptions::default())
+    }
+
+    /// Applies the D1 migrations to a fresh state folder, starts the worker
+    /// and waits until it answers.
+    pub fn start_with(options: ServerOptions) -> Server {
+        let state = TempDir::new("state");
+        let out = wrangler()
+            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+            .arg(state.path())
+            .stdin(Stdio::null())
+            .output()
+            .expect("running wrangler d1 migrations apply (did setup run npm ci?)");
+        assert!(
+            out.status.success(),
+            "applying D1 migrations failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut server = Server {
+            base: String::new(),
+            port: 0,
+            state,
+            options,
+            child: None,
+        };
+        server.spawn();
+        server
+    }
+
+    fn spawn(&mut self) {
+        let port = free_port();
+        let inspector = free_port();
+        let log = std::fs::File::create(self.state.path().join(format!("wrangler-{port}.log")))
+            .expect("creating the server log");
+        let mut cmd = wrangler();
+        cmd.args(["dev", "--ip", "127.0.0.1", "--port"])
+            .arg(port.to_string())
+            .arg("--inspector-port")
+            .arg(inspector.to_string())
+            .arg("--persist-to")
+            .arg(self.state.path())
+            .args(["--show-interactive-dev-session=false", "--log-level", "warn"])
+            .arg("--var")
+            .arg(format!("SESSION_SECRET:{TEST_SESSION_SECRET}"));
+        for (k, v) in &self.options.vars {
+            cmd.arg("--var").arg(format!("{k}:{v}"));
+        }
+        cmd.stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log)
+            // Its own process group, so the whole tree (node and workerd)
+            // can be killed at once.
+            .process_group(0);
+        let child = cmd.spawn().expect("starting wrangler dev");
+        self.child = Some(child);
+        self.port = port;
+        self.base = format!("http://127.0.0.1:{port}");
+        self.wait_ready();
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let url = format!("{}/healthz", self.base);
+        loop {
+            if let Ok(r) = ureq::get(&url).timeout(Duration::from_secs(2)).call() {
+                if r.status() == 200 {
+                    return;
+                }
+            }
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    panic!("wrangler dev exited with {status} before answering; log:\n{}", self.log());
+                }
+            }
+            if Instant::now() > deadline {
+                panic!("the worker did not answer within 60 s; log:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The server's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.state.path().join(format!("wrangler-{}.log", self.port)))
+            .unwrap_or_default()
+    }
+
+    /// SIGKILL to the whole process group: no shutdown, no flushing.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let pgid = child.id() as i32;
+            // SAFETY: kill(2) with a negative pid signals the process group.
+            unsafe {
+                libc::kill(-pgid, libc::SIGKILL);
+            }
+            let _ = child.wait();
+            // Let the OS release the ports and file locks.
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Kills the server with SIGKILL and starts it again on the same state.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

@@ -21,7 +21,11 @@ impl Answer {
 
     /// Panics with the body when the status is not `want`.
     pub fn expect_status(self, want: u16) -> Answer {
-        assert_eq!(self.status, want, "expected {want}, got {}: {}", self.status, self.text);
+        assert_eq!(
+            self.status, want,
+            "expected {want}, got {}: {}",
+            self.status, self.text
+        );
         self
     }
 
@@ -29,7 +33,11 @@ impl Answer {
     pub fn expect_error(self, want: u16) -> Answer {
         let a = self.expect_status(want);
         let reason = a.body["error"].as_str().unwrap_or_default();
-        assert!(!reason.is_empty() && !reason.contains('\n'), "error body must be one line: {}", a.text);
+        assert!(
+            !reason.is_empty() && !reason.contains('\n'),
+            "error body must be one line: {}",
+            a.text
+        );
         a
     }
 }
@@ -59,17 +67,25 @@ impl Api {
         Api {
             base: base.to_string(),
             token: None,
-            agent: ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).build(),
+            agent: ureq::AgentBuilder::new()
+                .timeout(Duration::from_secs(60))
+                .build(),
         }
     }
 
     /// The same client against another server (after a restart on a new port).
     pub fn with_base(&self, base: &str) -> Api {
-        Api { base: base.to_string(), ..self.clone() }
+        Api {
+            base: base.to_string(),
+            ..self.clone()
+        }
     }
 
     pub fn with_token(&self, token: &str) -> Api {
-        Api { token: Some(token.to_string()), ..self.clone() }
+        Api {
+            token: Some(token.to_string()),
+            ..self.clone()
+        }
     }
 
     pub fn request(&self, method: &str, path: &str) -> ureq::Request {
@@ -86,7 +102,11 @@ impl Api {
 
     pub fn post(&self, path: &str, body: &Value) -> Answer {
         let bytes = serde_json::to_vec(body).unwrap_or_default();
-        send(self.request("POST", path).set("content-type", "application/json"), Some(&bytes))
+        send(
+            self.request("POST", path)
+                .set("content-type", "application/json"),
+            Some(&bytes),
+        )
     }
 
     pub fn post_raw(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
@@ -105,20 +125,28 @@ impl Api {
                 &json!({"workspace": workspace, "name": "Owner", "email": email, "password": "correct horse battery"}),
             )
             .expect_status(201);
-        let token = a.body["token"].as_str().expect("signup returns a token").to_string();
+        let token = a.body["token"]
+            .as_str()
+            .expect("signup returns a token")
+            .to_string();
         (self.with_token(&token), a.body)
     }
 
     /// Creates an inbox; returns its JSON (`id`, `webhook_url`, …).
     pub fn create_inbox(&self, channel: &str, settings: Value) -> Value {
-        self.post("/api/inboxes", &json!({"channel": channel, "name": format!("{channel} inbox"), "settings": settings}))
-            .expect_status(201)
-            .body
+        self.post(
+            "/api/inboxes",
+            &json!({"channel": channel, "name": format!("{channel} inbox"), "settings": settings}),
+        )
+        .expect_status(201)
+        .body
     }
 
     /// The conversation list (`status=all`).
     pub fn conversations(&self) -> Vec<Value> {
-        self.get("/api/conversations?status=all").expect_status(200).body["conversations"]
+        self.get("/api/conversations?status=all")
+            .expect_status(200)
+            .body["conversations"]
             .as_array()
             .cloned()
             .unwrap_or_default()
@@ -142,7 +170,10 @@ impl Api {
             if check(&list) {
                 return list;
             }
-            assert!(std::time::Instant::now() < deadline, "conversation list never matched: {list:?}");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "conversation list never matched: {list:?}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }

@@ -57,7 +57,9 @@ impl FakePlatform {
         let counter = AtomicU64::new(1);
         let thread = std::thread::spawn(move || {
             while !st.load(Ordering::SeqCst) {
-                let Ok(Some(mut req)) = server.recv_timeout(Duration::from_millis(50)) else { continue };
+                let Ok(Some(mut req)) = server.recv_timeout(Duration::from_millis(50)) else {
+                    continue;
+                };
                 let mut body = Vec::new();
                 let _ = req.as_reader().read_to_end(&mut body);
                 let recorded = Recorded {
@@ -75,11 +77,18 @@ impl FakePlatform {
                     g.requests.push(recorded.clone());
                     match g.forced.pop_front() {
                         Some(f) => f,
-                        None => answer(&recorded, &g.tokens, counter.fetch_add(1, Ordering::SeqCst)),
+                        None => {
+                            answer(&recorded, &g.tokens, counter.fetch_add(1, Ordering::SeqCst))
+                        }
                     }
                 };
-                let header = tiny_http::Header::from_bytes("content-type", "application/json").expect("static header");
-                let _ = req.respond(tiny_http::Response::from_string(answer).with_status_code(status).with_header(header));
+                let header = tiny_http::Header::from_bytes("content-type", "application/json")
+                    .expect("static header");
+                let _ = req.respond(
+                    tiny_http::Response::from_string(answer)
+                        .with_status_code(status)
+                        .with_header(header),
+                );
             }
         });
         FakePlatform {
@@ -131,7 +140,10 @@ impl Drop for FakePlatform {
 }
 
 fn graph_error(status: u16, message: &str, code: i64) -> (u16, String) {
-    (status, json!({"error": {"message": message, "type": "OAuthException", "code": code}}).to_string())
+    (
+        status,
+        json!({"error": {"message": message, "type": "OAuthException", "code": code}}).to_string(),
+    )
 }
 
 /// The platform's normal answer.
@@ -141,7 +153,10 @@ fn answer(r: &Recorded, tokens: &[String], n: u64) -> (u16, String) {
     // Telegram: /bot<token>/<method>
     if let Some(first) = segments.first().and_then(|s| s.strip_prefix("bot")) {
         if !tokens.iter().any(|t| t == first) {
-            return (401, json!({"ok": false, "error_code": 401, "description": "Unauthorized"}).to_string());
+            return (
+                401,
+                json!({"ok": false, "error_code": 401, "description": "Unauthorized"}).to_string(),
+            );
         }
         let body = r.json();
         if body["chat_id"].is_null() || body["text"].as_str().unwrap_or_default().is_empty() {
@@ -150,10 +165,20 @@ fn answer(r: &Recorded, tokens: &[String], n: u64) -> (u16, String) {
         return (200, json!({"ok": true, "result": {"message_id": n, "chat": {"id": body["chat_id"]}, "text": body["text"]}}).to_string());
     }
     // Graph API: /{version}/me/messages, /{version}/{id}/messages
-    if segments.len() == 3 && segments.first().is_some_and(|v| v.starts_with('v')) && segments.get(2) == Some(&"messages") {
-        let token = r.header("authorization").and_then(|h| h.strip_prefix("Bearer ")).unwrap_or_default();
+    if segments.len() == 3
+        && segments.first().is_some_and(|v| v.starts_with('v'))
+        && segments.get(2) == Some(&"messages")
+    {
+        let token = r
+            .header("authorization")
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .unwrap_or_default();
         if !tokens.iter().any(|t| t == token) {
-            return graph_error(401, "Invalid OAuth access token - Cannot parse access token", 190);
+            return graph_error(
+                401,
+                "Invalid OAuth access token - Cannot parse access token",
+                190,
+            );
         }
         let body = r.json();
         if body["messaging_product"] == "whatsapp" {
@@ -165,8 +190,15 @@ fn answer(r: &Recorded, tokens: &[String], n: u64) -> (u16, String) {
         if body["recipient"]["id"].is_null() || body["message"].is_null() {
             return graph_error(400, "(#100) param recipient must be non-empty.", 100);
         }
-        return (200, json!({"recipient_id": body["recipient"]["id"], "message_id": format!("m_fake{n}")}).to_string());
+        return (
+            200,
+            json!({"recipient_id": body["recipient"]["id"], "message_id": format!("m_fake{n}")})
+                .to_string(),
+        );
     }
     // Anything else: a workspace's callback URL, which says OK.
-    (200, json!({"ok": true, "id": format!("cb_{n}")}).to_string())
+    (
+        200,
+        json!({"ok": true, "id": format!("cb_{n}")}).to_string(),
+    )
 }

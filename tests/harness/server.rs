@@ -128,7 +128,11 @@ impl Server {
             .arg(inspector.to_string())
             .arg("--persist-to")
             .arg(self.state.path())
-            .args(["--show-interactive-dev-session=false", "--log-level", "warn"])
+            .args([
+                "--show-interactive-dev-session=false",
+                "--log-level",
+                "warn",
+            ])
             .arg("--var")
             .arg(format!("SESSION_SECRET:{TEST_SESSION_SECRET}"));
         for (k, v) in &self.options.vars {
@@ -158,11 +162,17 @@ impl Server {
             }
             if let Some(child) = self.child.as_mut() {
                 if let Ok(Some(status)) = child.try_wait() {
-                    panic!("wrangler dev exited with {status} before answering; log:\n{}", self.log());
+                    panic!(
+                        "wrangler dev exited with {status} before answering; log:\n{}",
+                        self.log()
+                    );
                 }
             }
             if Instant::now() > deadline {
-                panic!("the worker did not answer within 60 s; log:\n{}", self.log());
+                panic!(
+                    "the worker did not answer within 60 s; log:\n{}",
+                    self.log()
+                );
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -170,8 +180,12 @@ impl Server {
 
     /// The server's log so far.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.state.path().join(format!("wrangler-{}.log", self.port)))
-            .unwrap_or_default()
+        std::fs::read_to_string(
+            self.state
+                .path()
+                .join(format!("wrangler-{}.log", self.port)),
+        )
+        .unwrap_or_default()
     }
 
     /// SIGKILL to the whole process group: no shutdown, no flushing.

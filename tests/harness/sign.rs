@@ -9,7 +9,10 @@ pub fn meta(app_secret: &str, body: &[u8]) -> String {
 
 /// The API channel's `(X-Switchboard-Timestamp, X-Switchboard-Signature)`.
 pub fn api(secret: &str, unix_secs: i64, body: &[u8]) -> (String, String) {
-    (unix_secs.to_string(), verify::sign_api(secret, unix_secs, body))
+    (
+        unix_secs.to_string(),
+        verify::sign_api(secret, unix_secs, body),
+    )
 }
 
 pub fn now_secs() -> i64 {

@@ -26,13 +26,20 @@ pub fn messenger_workspace(server: &Server, label: &str) -> Workspace {
         json!({"page_id": PAGE_ID, "app_secret": APP_SECRET, "verify_token": VERIFY_TOKEN, "page_access_token": PAGE_TOKEN}),
     );
     let inbox_id = inbox["id"].as_str().unwrap().to_string();
-    Workspace { webhook_path: format!("/webhooks/messenger/{inbox_id}"), api, inbox_id }
+    Workspace {
+        webhook_path: format!("/webhooks/messenger/{inbox_id}"),
+        api,
+        inbox_id,
+    }
 }
 
 pub fn unique() -> u128 {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     t * 1000 + u128::from(N.fetch_add(1, Ordering::SeqCst))
 }
 
@@ -52,13 +59,27 @@ pub fn messenger_body(messages: &[(&str, &str, &str)]) -> Vec<u8> {
 /// POSTs `body` to the webhook signed as Meta signs it.
 pub fn post_signed(ws: &Workspace, body: &[u8]) -> switchboard_tests::api::Answer {
     let sig = sign::meta(APP_SECRET, body);
-    ws.api.post_raw(&ws.webhook_path, &[("x-hub-signature-256", &sig), ("content-type", "application/json")], body)
+    ws.api.post_raw(
+        &ws.webhook_path,
+        &[
+            ("x-hub-signature-256", &sig),
+            ("content-type", "application/json"),
+        ],
+        body,
+    )
 }
 
 /// The id of the conversation with `psid`, once the index has it.
 pub fn conversation_of(ws: &Workspace, psid: &str) -> String {
-    let list = ws.api.wait_for_conversations(|l| l.iter().any(|c| c["contact"]["external_id"] == psid));
-    list.iter().find(|c| c["contact"]["external_id"] == psid).unwrap()["id"].as_str().unwrap().to_string()
+    let list = ws
+        .api
+        .wait_for_conversations(|l| l.iter().any(|c| c["contact"]["external_id"] == psid));
+    list.iter()
+        .find(|c| c["contact"]["external_id"] == psid)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 pub fn token(ws: &Workspace) -> String {

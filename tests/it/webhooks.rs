@@ -11,14 +11,29 @@ fn webhooks_are_verified_deduplicated_and_refused_clearly() {
     let body = messenger_body(&[("psid-1", "m_once", "only once")]);
 
     // Missing and wrong signatures: 401, nothing stored.
-    ws.api.post_raw(&ws.webhook_path, &[], &body).expect_error(401);
+    ws.api
+        .post_raw(&ws.webhook_path, &[], &body)
+        .expect_error(401);
     let forged = switchboard_tests::sign::meta("not-the-app-secret", &body);
-    ws.api.post_raw(&ws.webhook_path, &[("x-hub-signature-256", &forged)], &body).expect_error(401);
+    ws.api
+        .post_raw(&ws.webhook_path, &[("x-hub-signature-256", &forged)], &body)
+        .expect_error(401);
     // A correct signature over different bytes (re-serialized) fails too.
-    let reserialized = serde_json::to_vec_pretty(&serde_json::from_slice::<serde_json::Value>(&body).unwrap()).unwrap();
+    let reserialized =
+        serde_json::to_vec_pretty(&serde_json::from_slice::<serde_json::Value>(&body).unwrap())
+            .unwrap();
     let sig = switchboard_tests::sign::meta(APP_SECRET, &body);
-    ws.api.post_raw(&ws.webhook_path, &[("x-hub-signature-256", &sig)], &reserialized).expect_error(401);
-    assert!(ws.api.conversations().is_empty(), "nothing stored after refused webhooks");
+    ws.api
+        .post_raw(
+            &ws.webhook_path,
+            &[("x-hub-signature-256", &sig)],
+            &reserialized,
+        )
+        .expect_error(401);
+    assert!(
+        ws.api.conversations().is_empty(),
+        "nothing stored after refused webhooks"
+    );
 
     // Delivered five times, stored once.
     for i in 0..5 {
@@ -36,16 +51,36 @@ fn webhooks_are_verified_deduplicated_and_refused_clearly() {
 
     // Unknown inbox, wrong channel for the inbox, junk ids: 404.
     let sig = switchboard_tests::sign::meta(APP_SECRET, &body);
-    ws.api.post_raw("/webhooks/messenger/in_ffffffffffffffffffffffffffffffff", &[("x-hub-signature-256", &sig)], &body).expect_error(404);
-    ws.api.post_raw(&format!("/webhooks/telegram/{}", ws.inbox_id), &[("x-hub-signature-256", &sig)], &body).expect_error(404);
-    ws.api.post_raw("/webhooks/messenger/..%2F..%2Fetc", &[], &body).expect_error(404);
+    ws.api
+        .post_raw(
+            "/webhooks/messenger/in_ffffffffffffffffffffffffffffffff",
+            &[("x-hub-signature-256", &sig)],
+            &body,
+        )
+        .expect_error(404);
+    ws.api
+        .post_raw(
+            &format!("/webhooks/telegram/{}", ws.inbox_id),
+            &[("x-hub-signature-256", &sig)],
+            &body,
+        )
+        .expect_error(404);
+    ws.api
+        .post_raw("/webhooks/messenger/..%2F..%2Fetc", &[], &body)
+        .expect_error(404);
 
     // Over the body limit: 413 before anything else.
     let huge = vec![b' '; 4 * 1024 * 1024 + 1];
     let sig = switchboard_tests::sign::meta(APP_SECRET, &huge);
-    ws.api.post_raw(&ws.webhook_path, &[("x-hub-signature-256", &sig)], &huge).expect_error(413);
+    ws.api
+        .post_raw(&ws.webhook_path, &[("x-hub-signature-256", &sig)], &huge)
+        .expect_error(413);
 
-    assert_eq!(ws.api.messages(&cv).len(), 1, "refused webhooks changed nothing");
+    assert_eq!(
+        ws.api.messages(&cv).len(),
+        1,
+        "refused webhooks changed nothing"
+    );
 }
 
 #[test]
@@ -53,9 +88,7 @@ fn a_batch_lands_in_each_senders_conversation_in_order() {
     let server = Server::start();
     let ws = messenger_workspace(&server, "batch");
     // Two entries, three senders, one entry for another page (ignored).
-    let msg = |psid: &str, mid: &str, text: &str| {
-        json!({"sender": {"id": psid}, "recipient": {"id": PAGE_ID}, "timestamp": 1_763_000_000_000_i64, "message": {"mid": mid, "text": text}})
-    };
+    let msg = |psid: &str, mid: &str, text: &str| json!({"sender": {"id": psid}, "recipient": {"id": PAGE_ID}, "timestamp": 1_763_000_000_000_i64, "message": {"mid": mid, "text": text}});
     let body = serde_json::to_vec(&json!({"object": "page", "entry": [
         {"id": PAGE_ID, "time": 1, "messaging": [msg("a", "m_a1", "a1"), msg("b", "m_b1", "b1"), msg("a", "m_a2", "a2")]},
         {"id": "999999", "time": 1, "messaging": [msg("x", "m_x1", "not ours")]},
@@ -65,9 +98,16 @@ fn a_batch_lands_in_each_senders_conversation_in_order() {
     let a = post_signed(&ws, &body).expect_status(200);
     assert_eq!(a.body["stored"], 6);
     let list = ws.api.wait_for_conversations(|l| l.len() == 3);
-    assert!(list.iter().all(|c| c["contact"]["external_id"] != "x"), "foreign page's entry was stored");
+    assert!(
+        list.iter().all(|c| c["contact"]["external_id"] != "x"),
+        "foreign page's entry was stored"
+    );
     let texts = |psid: &str| -> Vec<String> {
-        ws.api.messages(&conversation_of(&ws, psid)).iter().map(|m| m["text"].as_str().unwrap().to_string()).collect()
+        ws.api
+            .messages(&conversation_of(&ws, psid))
+            .iter()
+            .map(|m| m["text"].as_str().unwrap().to_string())
+            .collect()
     };
     assert_eq!(texts("a"), ["a1", "a2", "a3"]);
     assert_eq!(texts("b"), ["b1", "b2"]);

@@ -203,8 +203,11 @@ pub async fn inboxes_of(db: &D1Database, workspace_id: &str) -> ApiResult<Vec<In
 /// deleted in another isolate may be accepted for at most this long.
 const INBOX_CACHE_MS: i64 = 10_000;
 
+/// Inbox id → (when it was read, the inbox or None for "no such inbox").
+type InboxCache = HashMap<String, (i64, Option<Rc<Inbox>>)>;
+
 thread_local! {
-    static INBOX_CACHE: RefCell<HashMap<String, (i64, Option<Rc<Inbox>>)>> = RefCell::new(HashMap::new());
+    static INBOX_CACHE: RefCell<InboxCache> = RefCell::new(HashMap::new());
 }
 
 pub fn forget_inbox(id: &str) {

@@ -788,7 +788,9 @@ impl ConversationObject {
                     },
                     Some(Err(reason)) => SendOutcome::Failed { error: reason },
                     Some(Ok(request)) => match platform::send(&request, SEND_TIMEOUT).await {
-                        Ok((status, body)) => inbox.settings.classify_request(&request, status, &body),
+                        Ok((status, body)) => {
+                            inbox.settings.classify_request(&request, status, &body)
+                        }
                         Err(reason) => SendOutcome::Retry { reason },
                     },
                 }

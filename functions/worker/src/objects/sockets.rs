@@ -3,7 +3,7 @@
 //! the next event.
 
 use futures::channel::oneshot;
-use futures::future::{select, Either};
+use futures::future::select;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::time::Duration;
@@ -56,10 +56,8 @@ impl Waiters {
         let (tx, rx) = oneshot::channel();
         self.waiting.borrow_mut().push(tx);
         let delay = Delay::from(timeout);
-        let _ = match select(rx, delay).await {
-            Either::Left(_) => (),
-            Either::Right(_) => (),
-        };
+        // Woken or timed out: either way the caller reads the log again.
+        let _woken_or_timed_out = select(rx, delay).await;
         // Drop senders whose long-poll timed out.
         self.waiting.borrow_mut().retain(|tx| !tx.is_canceled());
     }

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs Switchboard locally on workerd with a demo workspace: installs what
+# is missing, builds, applies the D1 migrations, creates the demo workspace
+# once, prints the URL, the demo login and every inbox's webhook URL and
+# secrets, and serves on http://127.0.0.1:8787 until Ctrl-C. State persists
+# in .wrangler/state across restarts.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+export PATH="$HOME/.cargo/bin:$PATH"
+export CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_SEND_METRICS=false
+port="${PORT:-8787}"
+base="http://127.0.0.1:$port"
+state=.wrangler/state
+
+bash scripts/setup.sh
+bash scripts/build.sh
+
+# A local session secret, made once and kept out of git.
+if [ ! -f .dev.vars ]; then
+  printf 'SESSION_SECRET="%s"\n' "$(node -e 'console.log(require("crypto").randomBytes(32).toString("hex"))')" > .dev.vars
+fi
+
+node_modules/.bin/wrangler d1 migrations apply DB --local --persist-to "$state" >/dev/null
+
+SWITCHBOARD_SKIP_BUILD=1 node_modules/.bin/wrangler dev --ip 127.0.0.1 --port "$port" \
+  --persist-to "$state" --show-interactive-dev-session=false &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT INT TERM
+
+for _ in $(seq 1 120); do
+  if curl -fsS "$base/healthz" >/dev/null 2>&1; then break; fi
+  sleep 0.5
+done
+curl -fsS "$base/healthz" >/dev/null || { echo "[run] the worker did not start; see the output above" >&2; exit 1; }
+
+node scripts/demo.mjs "$base" "$state/demo.json"
+wait $server

@@ -2,6 +2,7 @@
 //! fresh state folder (see `switchboard_tests::Server`) and drives it over
 //! HTTP and WebSocket, as a platform, an agent and a stranger would.
 
+mod channels;
 mod common;
 mod outbound;
 mod restart;

@@ -471,10 +471,10 @@ impl ConversationObject {
         now: i64,
     ) -> std::result::Result<(), ApiError> {
         let seq = self.last_seq.get() + 1;
-        let (status, created_at) = match m.direction {
-            Direction::Inbound => (MessageStatus::Received, now),
+        let status = match m.direction {
+            Direction::Inbound => MessageStatus::Received,
             // An echo was sent by the business from another tool.
-            Direction::Outbound => (MessageStatus::Sent, now),
+            Direction::Outbound => MessageStatus::Sent,
         };
         let message = Message {
             id: format!("msg_{seq}"),
@@ -489,13 +489,22 @@ impl ConversationObject {
             error: None,
             reply_to: m.reply_to,
             sender_id: None,
-            created_at,
+            created_at: now,
         };
         self.insert_message(&message, None)?;
         let touched = if m.direction == Direction::Inbound {
+            // WhatsApp's 24-hour window runs from when the customer wrote,
+            // which the platform says; fall back to receipt time. Never in
+            // the future, so a wrong clock cannot hold the window open.
+            let wrote_at = if m.timestamp_ms > 0 {
+                m.timestamp_ms.min(now)
+            } else {
+                now
+            };
             self.sql.exec(
-                "UPDATE conversation SET updated_at = ?, last_inbound_at = ? WHERE one = 1",
-                vec![int(now), int(now)],
+                "UPDATE conversation SET updated_at = ?, \
+                 last_inbound_at = MAX(COALESCE(last_inbound_at, 0), ?) WHERE one = 1",
+                vec![int(now), int(wrote_at)],
             )
         } else {
             self.sql.exec(

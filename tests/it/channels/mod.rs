@@ -1,0 +1,2 @@
+//! Every channel through the running worker: inbound kinds, receipts,
+//! routing and outbound, with the fake platform checking each request.

@@ -1,0 +1,258 @@
+//! Scenario 6 (history at scale, Switchboard only, `--scale`) and the
+//! worker's wasm size.
+
+use crate::report::{Report, Spread};
+use crate::target::{text_for, Ev, Target};
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use switchboard_tests::server::repo_root;
+
+/// Raw and `gzip -9` size of the worker's wasm, in bytes.
+pub fn wasm_sizes() -> Option<(u64, u64)> {
+    let dir = repo_root().join("functions/worker/build");
+    let path = ["index_bg.wasm", "worker/index_bg.wasm"]
+        .iter()
+        .map(|p| dir.join(p))
+        .find(|p| p.exists())
+        .or_else(|| {
+            std::fs::read_dir(&dir)
+                .ok()?
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| p.extension().and_then(|e| e.to_str()) == Some("wasm"))
+        })?;
+    let bytes = std::fs::read(&path).ok()?;
+    let mut gz = Command::new("gzip")
+        .args(["-9", "-c"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .ok()?;
+    let mut stdin = gz.stdin.take()?;
+    let writer = std::thread::spawn(move || stdin.write_all(&bytes).is_ok());
+    let out = gz.wait_with_output().ok()?;
+    let _ = writer.join();
+    Some((
+        std::fs::metadata(&path).ok()?.len(),
+        out.stdout.len() as u64,
+    ))
+}
+
+fn timed(api: &switchboard_tests::Api, path: &str) -> (u16, u64, serde_json::Value) {
+    let started = Instant::now();
+    let a = api.get(path);
+    (a.status, started.elapsed().as_micros() as u64, a.body)
+}
+
+/// Seeds `total` messages across up to 10,000 conversations through the
+/// real webhook path, one POST per conversation carrying all its messages
+/// (Meta batches; one object call per conversation), then times reads.
+pub fn run(t: &Target, total: u64, report: &mut Report) {
+    let Some(api) = t.api.as_ref() else { return };
+    let convs = total.div_ceil(100).clamp(1, 10_000);
+    let per = total.div_ceil(convs);
+    let s6 = format!("6 history, {total} msgs / {convs} conv");
+    println!("scenario 6: seeding {total} messages into {convs} conversations ({per} per POST)…");
+    let next = AtomicU64::new(0);
+    let seeded = AtomicU64::new(0);
+    let failed = AtomicUsize::new(0);
+    let cpu0 = t.proc.as_ref().map(|p| p.cpu_secs());
+    let started = Instant::now();
+    // Bounded: one pass over the conversations, and a hard stop after 3 h.
+    let deadline = started + Duration::from_secs(3 * 3600);
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                let agent = Target::http();
+                loop {
+                    let c = next.fetch_add(1, Ordering::SeqCst);
+                    if c >= convs || Instant::now() > deadline {
+                        break;
+                    }
+                    let psid = format!("h{c}");
+                    let first = c * per;
+                    let last = (first + per).min(total);
+                    for chunk_start in (first..last).step_by(500) {
+                        let events: Vec<Ev> = (chunk_start..(chunk_start + 500).min(last))
+                            .map(|i| Ev {
+                                psid: psid.clone(),
+                                mid: format!("s.{i}"),
+                                text: text_for(i),
+                            })
+                            .collect();
+                        let n = events.len() as u64;
+                        let mut ok = false;
+                        for _ in 0..3 {
+                            if t.post(&agent, events.clone()).ok {
+                                ok = true;
+                                break;
+                            }
+                            std::thread::sleep(Duration::from_millis(500));
+                        }
+                        if ok {
+                            let before = seeded.fetch_add(n, Ordering::SeqCst);
+                            let step = (total / 20).max(1);
+                            if (before + n) / step > before / step {
+                                let secs = started.elapsed().as_secs_f64();
+                                println!(
+                                    "  seeded {} ({:.0} msgs/s, {:.0} s)",
+                                    before + n,
+                                    (before + n) as f64 / secs,
+                                    secs
+                                );
+                            }
+                        } else {
+                            failed.fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let secs = started.elapsed().as_secs_f64();
+    let seeded = seeded.load(Ordering::SeqCst);
+    let cpu1 = t.proc.as_ref().map(|p| p.cpu_secs());
+    report.add_note(
+        &s6,
+        "seeded messages",
+        Some(seeded as f64),
+        None,
+        "webhook path, one POST per conversation",
+    );
+    report.add(&s6, "seeding msgs/s", Some(seeded as f64 / secs), None);
+    if let (Some(a), Some(b)) = (cpu0, cpu1) {
+        report.add(
+            &s6,
+            "seeding CPU ms/msg",
+            Some((b - a) * 1000.0 / seeded.max(1) as f64),
+            None,
+        );
+    }
+    report.add(
+        &s6,
+        "failed POSTs",
+        Some(failed.load(Ordering::SeqCst) as f64),
+        None,
+    );
+    if let Some(p) = t.proc.as_ref() {
+        report.add(
+            &s6,
+            "state on disk, MiB",
+            Some(dir_size(p.state_dir()) as f64 / 1048576.0),
+            None,
+        );
+    }
+    // Let the alarms bring the workspace index up to date.
+    std::thread::sleep(Duration::from_secs(5));
+
+    // Open a conversation: its latest 50 messages.
+    let mut open = Vec::new();
+    let mut short = 0;
+    for k in 0..200u64 {
+        let c = (k * 7919) % convs;
+        let cv = t.conversation_id(&format!("h{c}"));
+        let (status, micros, body) =
+            timed(api, &format!("/api/conversations/{cv}/messages?limit=50"));
+        if status == 200 {
+            open.push(micros);
+            let n = body["messages"].as_array().map(|a| a.len()).unwrap_or(0) as u64;
+            if n < per.min(50) {
+                short += 1;
+            }
+        }
+    }
+    let note = if short > 0 {
+        format!("{short} pages short")
+    } else {
+        String::new()
+    };
+    if let Some(sp) = Spread::of(open) {
+        report.add_note(&s6, "open conv (50 msgs) p50 ms", Some(sp.p50), None, &note);
+        report.add_note(
+            &s6,
+            "open conv (50 msgs) p99 ms",
+            Some(sp.p99),
+            None,
+            "target < 50",
+        );
+    }
+
+    // A page of the conversation list.
+    let list: Vec<u64> = (0..50)
+        .map(|_| timed(api, "/api/conversations?status=all&limit=50"))
+        .filter(|(s, _, _)| *s == 200)
+        .map(|(_, m, _)| m)
+        .collect();
+    if let Some(sp) = Spread::of(list) {
+        report.add(&s6, "conv list page (50) p50 ms", Some(sp.p50), None);
+        report.add(&s6, "conv list page (50) p99 ms", Some(sp.p99), None);
+    }
+
+    // Search.
+    let (probe_status, _, probe) = timed(api, "/api/search?q=refund");
+    if probe_status == 404
+        && probe["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no route")
+    {
+        println!("search: endpoint missing");
+        report.add_note(&s6, "search", None, None, "endpoint missing");
+        return;
+    }
+    let words = [
+        "refund",
+        "warranty",
+        "shipping refund",
+        "ticket4242",
+        "zebra",
+    ];
+    let mut all = Vec::new();
+    for w in words {
+        let q = w.replace(' ', "%20");
+        let mut samples = Vec::new();
+        let mut hits = 0;
+        for _ in 0..20 {
+            let (status, micros, body) = timed(api, &format!("/api/search?q={q}"));
+            if status == 200 {
+                samples.push(micros);
+                hits = body["results"].as_array().map(|a| a.len()).unwrap_or(0);
+            }
+        }
+        if let Some(sp) = Spread::of(samples.clone()) {
+            report.add_note(
+                &s6,
+                &format!("search \"{w}\" p50 ms"),
+                Some(sp.p50),
+                None,
+                &format!("{hits} hits on page 1"),
+            );
+        }
+        all.extend(samples);
+    }
+    if let Some(sp) = Spread::of(all) {
+        report.add(&s6, "search, all words p50 ms", Some(sp.p50), None);
+        report.add_note(
+            &s6,
+            "search, all words p99 ms",
+            Some(sp.p99),
+            None,
+            "target < 50",
+        );
+    }
+}
+
+fn dir_size(p: &std::path::Path) -> u64 {
+    let Ok(rd) = std::fs::read_dir(p) else {
+        return 0;
+    };
+    rd.flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}

@@ -1,0 +1,287 @@
+//! Starting `wrangler dev` (Switchboard or the floor) on 127.0.0.1, in its
+//! own process group, and reading that group's CPU time and memory from
+//! /proc. Every server is killed by its process group on drop, on panic, and
+//! on Ctrl-C.
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::{Duration, Instant};
+use switchboard_tests::server::{repo_root, TempDir, TEST_SESSION_SECRET};
+
+/// Process groups to kill if the bench is interrupted.
+static GROUPS: [AtomicI32; 4] = [
+    AtomicI32::new(0),
+    AtomicI32::new(0),
+    AtomicI32::new(0),
+    AtomicI32::new(0),
+];
+
+extern "C" fn on_signal(_sig: libc::c_int) {
+    for g in &GROUPS {
+        let pgid = g.load(Ordering::SeqCst);
+        if pgid > 0 {
+            // SAFETY: kill(2) is async-signal-safe; a negative pid names the group.
+            unsafe {
+                libc::kill(-pgid, libc::SIGKILL);
+            }
+        }
+    }
+    // SAFETY: _exit(2) is async-signal-safe.
+    unsafe { libc::_exit(130) }
+}
+
+/// Ctrl-C or SIGTERM kills every server this bench started.
+pub fn install_signal_handlers() {
+    let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    // SAFETY: installing a handler that only calls async-signal-safe functions.
+    unsafe {
+        libc::signal(libc::SIGINT, handler);
+        libc::signal(libc::SIGTERM, handler);
+    }
+}
+
+fn register(pgid: i32) {
+    for g in &GROUPS {
+        if g.compare_exchange(0, pgid, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            return;
+        }
+    }
+}
+
+fn unregister(pgid: i32) {
+    for g in &GROUPS {
+        let _ = g.compare_exchange(pgid, 0, Ordering::SeqCst, Ordering::SeqCst);
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free port on 127.0.0.1")
+}
+
+fn wrangler(cwd: &Path) -> Command {
+    let mut cmd = Command::new(repo_root().join("node_modules/.bin/wrangler"));
+    cmd.current_dir(cwd)
+        .env("SWITCHBOARD_SKIP_BUILD", "1")
+        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+/// A running `wrangler dev` and its workerd.
+pub struct Proc {
+    pub base: String,
+    pub port: u16,
+    pub pgid: i32,
+    /// From spawning the process to the first 200 on /healthz.
+    pub cold_start: Duration,
+    child: Option<Child>,
+    state: TempDir,
+}
+
+/// The worker's built shim; the bench never builds the worker itself unless asked.
+pub fn switchboard_built() -> bool {
+    repo_root()
+        .join("functions/worker/build/worker/shim.mjs")
+        .exists()
+}
+
+pub fn floor_dir() -> PathBuf {
+    repo_root().join("bench/floor")
+}
+
+impl Proc {
+    /// Switchboard from the repository root, with a fresh state folder and
+    /// its D1 migrations applied.
+    pub fn switchboard() -> Proc {
+        let root = repo_root();
+        let state = TempDir::new("bench-switchboard");
+        let out = wrangler(&root)
+            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+            .arg(state.path())
+            .stdin(Stdio::null())
+            .output()
+            .expect("running wrangler d1 migrations apply (run scripts/setup.sh or npm ci)");
+        assert!(
+            out.status.success(),
+            "applying D1 migrations failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let var = format!("SESSION_SECRET:{TEST_SESSION_SECRET}");
+        Proc::spawn("switchboard", &root, state, &["--var", &var])
+    }
+
+    /// The JavaScript floor from `bench/floor`, with its own state folder.
+    pub fn floor() -> Proc {
+        Proc::spawn("floor", &floor_dir(), TempDir::new("bench-floor"), &[])
+    }
+
+    fn spawn(name: &'static str, cwd: &Path, state: TempDir, extra: &[&str]) -> Proc {
+        let port = free_port();
+        let inspector = free_port();
+        let log = std::fs::File::create(state.path().join("wrangler.log"))
+            .expect("creating the server log");
+        let mut cmd = wrangler(cwd);
+        cmd.args(["dev", "--ip", "127.0.0.1", "--port"])
+            .arg(port.to_string())
+            .arg("--inspector-port")
+            .arg(inspector.to_string())
+            .arg("--persist-to")
+            .arg(state.path())
+            .args([
+                "--show-interactive-dev-session=false",
+                "--log-level",
+                "warn",
+            ])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log)
+            .process_group(0);
+        let started = Instant::now();
+        let mut child = cmd.spawn().expect("starting wrangler dev");
+        let pgid = child.id() as i32;
+        register(pgid);
+        let base = format!("http://127.0.0.1:{port}");
+        let url = format!("{base}/healthz");
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(2))
+            .build();
+        let deadline = started + Duration::from_secs(90);
+        loop {
+            if let Ok(r) = agent.get(&url).call() {
+                if r.status() == 200 {
+                    break;
+                }
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                let log =
+                    std::fs::read_to_string(state.path().join("wrangler.log")).unwrap_or_default();
+                unregister(pgid);
+                panic!("{name}: wrangler dev exited with {status}; log:\n{log}");
+            }
+            if Instant::now() > deadline {
+                kill_group(pgid);
+                unregister(pgid);
+                panic!("{name}: no answer on {url} within 90 s");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Proc {
+            base,
+            port,
+            pgid,
+            cold_start: started.elapsed(),
+            child: Some(child),
+            state,
+        }
+    }
+
+    pub fn state_dir(&self) -> &Path {
+        self.state.path()
+    }
+
+    /// utime + stime of every process in the group, in seconds.
+    pub fn cpu_secs(&self) -> f64 {
+        // SAFETY: sysconf has no preconditions.
+        let tck = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+        group_processes(self.pgid)
+            .iter()
+            .map(|p| (p.utime + p.stime) as f64 / tck)
+            .sum()
+    }
+
+    /// Resident memory of the group's workerd processes, in MiB.
+    pub fn workerd_rss_mib(&self) -> f64 {
+        group_processes(self.pgid)
+            .iter()
+            .filter(|p| p.comm.contains("workerd"))
+            .map(|p| rss_kib(p.pid) as f64 / 1024.0)
+            .sum()
+    }
+}
+
+fn kill_group(pgid: i32) {
+    // SAFETY: kill(2) with a negative pid signals the process group.
+    unsafe {
+        libc::kill(-pgid, libc::SIGKILL);
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            kill_group(self.pgid);
+            let _ = child.wait();
+            unregister(self.pgid);
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+struct ProcStat {
+    pid: i32,
+    comm: String,
+    utime: u64,
+    stime: u64,
+}
+
+fn group_processes(pgid: i32) -> Vec<ProcStat> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for entry in dir.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid pgrp ... utime(14) stime(15)
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = stat.get(open + 1..close).unwrap_or_default().to_string();
+        let rest: Vec<&str> = stat
+            .get(close + 1..)
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect();
+        let field = |i: usize| rest.get(i).and_then(|s| s.parse::<u64>().ok());
+        if field(2) != Some(pgid as u64) {
+            continue;
+        }
+        out.push(ProcStat {
+            pid,
+            comm,
+            utime: field(11).unwrap_or(0),
+            stime: field(12).unwrap_or(0),
+        });
+    }
+    out
+}
+
+fn rss_kib(pid: i32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}

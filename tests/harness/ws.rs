@@ -64,6 +64,18 @@ impl Live {
         }
     }
 
+    /// The next event whose `type` is `kind`, skipping others.
+    pub fn next_of_type(&mut self, kind: &str, timeout: Duration) -> Option<Value> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            let v = self.next_json(left)?;
+            if v["type"] == kind {
+                return Some(v);
+            }
+        }
+    }
+
     pub fn send_text(&mut self, text: &str) {
         let _ = self.socket.send(Message::text(text));
     }

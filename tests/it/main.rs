@@ -5,6 +5,7 @@
 mod channels;
 mod common;
 mod outbound;
+mod realtime;
 mod restart;
 mod slice;
 mod tenancy;

@@ -50,4 +50,19 @@ fn an_acknowledged_message_survives_sigkill() {
             .any(|c| c["last_message"]["text"] == "Still there?")
     });
     assert_eq!(list.len(), 1);
+
+    // Killed right after the 200, before the index may have heard of it:
+    // after the restart the index catches up by itself.
+    post_signed(
+        &ws,
+        &messenger_body(&[("psid-new", "m_new", "Killed right after")]),
+    )
+    .expect_status(200);
+    server.restart();
+    let api = api.with_base(&server.base);
+    let list = api.wait_for_conversations(|l| {
+        l.iter()
+            .any(|c| c["last_message"]["text"] == "Killed right after")
+    });
+    assert_eq!(list.len(), 2);
 }

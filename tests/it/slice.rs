@@ -32,9 +32,8 @@ fn a_signed_messenger_webhook_reaches_the_agents_screen() {
     assert_eq!(a.body["stored"], 1);
 
     let change = feed
-        .next_event(WAIT)
+        .next_of_type("conversation", WAIT)
         .expect("the feed announces the conversation");
-    assert_eq!(change["type"], "conversation");
     assert_eq!(change["conversation"]["contact"]["external_id"], "psid-ann");
     assert_eq!(
         change["conversation"]["last_message"]["text"],

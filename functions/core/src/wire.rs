@@ -71,6 +71,8 @@ pub struct ConversationSummary {
     /// `open`, `pending`, `resolved` or `snoozed`.
     pub status: String,
     pub assignee: Option<String>,
+    #[serde(default)]
+    pub labels: Vec<String>,
     pub last_message: Option<LastMessage>,
     /// Inbound messages after the furthest any agent has read.
     pub unread: i64,
@@ -106,7 +108,23 @@ pub struct FeedEvent {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FeedBody {
     /// A conversation was created or changed.
-    Conversation { conversation: ConversationSummary },
+    Conversation {
+        conversation: Box<ConversationSummary>,
+    },
+    /// An agent's presence changed: `online`, `away` or `offline`, derived
+    /// from their dashboard sockets.
+    Presence { agent_id: String, status: String },
+}
+
+/// A message as the workspace's search index holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchDoc {
+    pub message_id: String,
+    pub seq: i64,
+    pub direction: crate::model::Direction,
+    pub kind: String,
+    pub text: String,
+    pub created_at: i64,
 }
 
 /// The most `wait` a long-poll may ask for, in seconds.

@@ -18,8 +18,9 @@
 //! The alarm drives the outbox's retries and keeps the workspace index
 //! current (a failed notification is retried, never lost).
 
-use super::internal::{IngestRequest, IngestResult, SendRequest};
+use super::internal::{IndexUpdate, IngestRequest, IngestResult, SendRequest};
 use super::sockets::{self, SocketIdentity, Waiters};
+use super::sql::{int, opt_text, scalar, sql_err, text, Body};
 use super::{HEADER_AGENT, HEADER_WORKSPACE};
 use crate::config::Config;
 use crate::db;
@@ -34,7 +35,8 @@ use switchboard_core::inbound::{InboundEvent, InboundMessage, Receipt, ReceiptTa
 use switchboard_core::model::{Contact, Content, Direction, Message, MessageStatus};
 use switchboard_core::outbound::SendOutcome;
 use switchboard_core::wire::{
-    ConversationSummary, Event, EventBody, LastMessage, MAX_EVENTS_PER_PAGE, MAX_WAIT_SECS,
+    ConversationSummary, Event, EventBody, LastMessage, SearchDoc, MAX_EVENTS_PER_PAGE,
+    MAX_WAIT_SECS,
 };
 use worker::{
     durable_object, DurableObject, Env, Method, Request, Response, Result, SqlStorage,
@@ -46,6 +48,7 @@ CREATE TABLE IF NOT EXISTS conversation (
   one INTEGER PRIMARY KEY CHECK (one = 1),
   id TEXT NOT NULL, workspace_id TEXT NOT NULL, inbox_id TEXT NOT NULL, channel TEXT NOT NULL,
   contact TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'open', assignee TEXT,
+  labels TEXT NOT NULL DEFAULT '[]',
   created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_inbound_at INTEGER,
   indexed_seq INTEGER NOT NULL DEFAULT 0
 );
@@ -81,6 +84,9 @@ pub struct ConversationObject {
     /// The last `seq` stored; loaded once, then kept by this single writer.
     last_seq: Cell<i64>,
     waiters: Waiters,
+    /// The alarm as last set or read (`None` inside: no alarm); `None`
+    /// outside until read once, so the hot path needs no storage read.
+    alarm_at: Cell<Option<Option<i64>>>,
 }
 
 #[derive(Deserialize)]
@@ -92,6 +98,7 @@ struct ConversationRow {
     contact: String,
     status: String,
     assignee: Option<String>,
+    labels: String,
     updated_at: i64,
     last_inbound_at: Option<i64>,
     indexed_seq: i64,
@@ -115,16 +122,6 @@ struct MessageRow {
 
 const MESSAGE_COLUMNS: &str = "id, seq, direction, text, content, platform_id, status, error, \
      reply_to, sender_id, created_at, attempts";
-
-#[derive(Deserialize)]
-struct Count {
-    n: i64,
-}
-
-#[derive(Deserialize)]
-struct Body {
-    body: String,
-}
 
 impl ConversationRow {
     fn contact(&self) -> Contact {
@@ -153,31 +150,22 @@ impl MessageRow {
     }
 }
 
-fn int(v: i64) -> SqlStorageValue {
-    SqlStorageValue::from(v)
-}
-
-fn text(v: &str) -> SqlStorageValue {
-    SqlStorageValue::from(v.to_string())
-}
-
-fn opt_text(v: Option<&str>) -> SqlStorageValue {
-    v.map(text).unwrap_or(SqlStorageValue::Null)
-}
-
 impl DurableObject for ConversationObject {
     fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
         if let Err(e) = sql.exec(SCHEMA, None) {
             worker::console_error!("conversation object: creating its tables failed: {e}");
         }
-        let last_seq = sql
-            .exec("SELECT COALESCE(MAX(seq), 0) AS n FROM events", None)
-            .and_then(|c| c.to_array::<Count>())
-            .ok()
-            .and_then(|rows| rows.into_iter().next())
-            .map(|c| c.n)
-            .unwrap_or(0);
+        let last_seq = scalar(
+            &sql,
+            "SELECT COALESCE(MAX(seq), 0) AS n FROM events",
+            vec![],
+            0,
+        )
+        .unwrap_or_else(|e| {
+            worker::console_error!("conversation object: reading its last seq failed: {e}");
+            0
+        });
         sockets::enable_auto_pong(&state);
         ConversationObject {
             state,
@@ -185,6 +173,7 @@ impl DurableObject for ConversationObject {
             sql,
             last_seq: Cell::new(last_seq),
             waiters: Waiters::default(),
+            alarm_at: Cell::new(None),
         }
     }
 
@@ -196,6 +185,7 @@ impl DurableObject for ConversationObject {
             (Method::Post, "/messages") => self.write(&mut req).await,
             (Method::Get, "/events") => self.poll_events(&req).await,
             (Method::Get, "/live") => self.live(&req),
+            (Method::Post, "/read") => self.read_over_http(&mut req).await,
             _ => Err(ApiError::not_found("conversation route")),
         };
         match result {
@@ -205,6 +195,8 @@ impl DurableObject for ConversationObject {
     }
 
     async fn alarm(&self) -> Result<Response> {
+        // This alarm is spent; anything set from here on is a new one.
+        self.alarm_at.set(Some(None));
         let now = now_ms();
         self.retry_outbox(now).await;
         let index_ok = self.notify_index().await;
@@ -267,13 +259,7 @@ impl DurableObject for ConversationObject {
         _reason: String,
         _clean: bool,
     ) -> Result<()> {
-        // 1005/1006 are reserved and may not be sent back.
-        let code = if code == 1005 || code == 1006 {
-            1000
-        } else {
-            code as u16
-        };
-        let _ = ws.close(Some(code), Some("closing"));
+        sockets::close_reply(&ws, code);
         Ok(())
     }
 
@@ -284,17 +270,13 @@ impl DurableObject for ConversationObject {
 
 type Answer = std::result::Result<Response, ApiError>;
 
-fn sql_err(what: &'static str) -> impl Fn(worker::Error) -> ApiError {
-    move |e| ApiError::internal(what, e)
-}
-
 impl ConversationObject {
     fn conversation(&self) -> std::result::Result<Option<ConversationRow>, ApiError> {
         let rows = self
             .sql
             .exec(
-                "SELECT id, workspace_id, inbox_id, channel, contact, status, assignee, updated_at, \
-                 last_inbound_at, indexed_seq FROM conversation WHERE one = 1",
+                "SELECT id, workspace_id, inbox_id, channel, contact, status, assignee, labels, \
+                 updated_at, last_inbound_at, indexed_seq FROM conversation WHERE one = 1",
                 None,
             )
             .and_then(|c| c.to_array::<ConversationRow>())
@@ -365,15 +347,14 @@ impl ConversationObject {
     }
 
     fn message_by_platform_id(&self, platform_id: &str) -> std::result::Result<bool, ApiError> {
-        let n = self
-            .sql
-            .exec(
-                "SELECT COUNT(*) AS n FROM messages WHERE platform_id = ?",
-                vec![text(platform_id)],
-            )
-            .and_then(|c| c.to_array::<Count>())
-            .map_err(sql_err("looking up a platform id"))?;
-        Ok(n.into_iter().next().map(|c| c.n > 0).unwrap_or(false))
+        let n = scalar(
+            &self.sql,
+            "SELECT COUNT(*) AS n FROM messages WHERE platform_id = ?",
+            vec![text(platform_id)],
+            0,
+        )
+        .map_err(sql_err("looking up a platform id"))?;
+        Ok(n > 0)
     }
 
     /// `POST /ingest`.
@@ -664,21 +645,10 @@ impl ConversationObject {
             role: "agent".into(),
             id: agent,
             workspace_id: conv.workspace_id,
+            away: false,
         };
         let (server, response) = sockets::accept(&self.state, &identity)?;
-        let mut cursor = since;
-        loop {
-            let page = self.events_after(cursor)?;
-            let full = page.len() as i64 >= MAX_EVENTS_PER_PAGE;
-            for e in &page {
-                server.send_with_str(e)?;
-            }
-            // Events are gapless, so the page ends at cursor + its length.
-            cursor += page.len() as i64;
-            if !full {
-                break;
-            }
-        }
+        sockets::replay(&server, since, |cursor| self.events_after(cursor))?;
         Ok(response)
     }
 
@@ -888,26 +858,33 @@ impl ConversationObject {
     /// the alarm already set.
     async fn schedule_alarm(&self, at: Option<i64>) {
         let storage = self.state.storage();
-        let next_send = self
-            .sql
-            .exec(
-                "SELECT COALESCE(MIN(next_attempt_at), 0) AS n FROM messages WHERE status = 'pending'",
-                None,
-            )
-            .and_then(|c| c.to_array::<Count>())
-            .ok()
-            .and_then(|r| r.into_iter().next())
-            .map(|c| c.n)
-            .filter(|n| *n > 0);
-        let existing = storage.get_alarm().await.ok().flatten();
+        let next_send = scalar(
+            &self.sql,
+            "SELECT COALESCE(MIN(next_attempt_at), 0) AS n FROM messages WHERE status = 'pending'",
+            vec![],
+            0,
+        )
+        .ok()
+        .filter(|n| *n > 0);
+        let existing = match self.alarm_at.get() {
+            Some(known) => known,
+            None => storage.get_alarm().await.ok().flatten(),
+        };
         let wanted = [at, next_send, existing].into_iter().flatten().min();
+        self.alarm_at.set(Some(existing));
         if let Some(t) = wanted {
             if existing != Some(t) {
-                if let Err(e) = storage
+                match storage
                     .set_alarm(Duration::from_millis((t - now_ms()).max(0) as u64))
                     .await
                 {
-                    worker::console_error!("conversation object: setting the alarm failed: {e}");
+                    Ok(()) => self.alarm_at.set(Some(Some(t))),
+                    Err(e) => {
+                        self.alarm_at.set(None);
+                        worker::console_error!(
+                            "conversation object: setting the alarm failed: {e}"
+                        );
+                    }
                 }
             }
         }
@@ -942,19 +919,14 @@ impl ConversationObject {
                 text: m.text,
                 created_at: m.created_at,
             });
-        let unread = self
-            .sql
-            .exec(
-                "SELECT COUNT(*) AS n FROM messages WHERE direction = 'inbound' AND seq > \
-                 (SELECT COALESCE(MAX(read_seq), 0) FROM reads WHERE reader LIKE 'ag_%')",
-                None,
-            )
-            .and_then(|c| c.to_array::<Count>())
-            .map_err(sql_err("counting unread messages"))?
-            .into_iter()
-            .next()
-            .map(|c| c.n)
-            .unwrap_or(0);
+        let unread = scalar(
+            &self.sql,
+            "SELECT COUNT(*) AS n FROM messages WHERE direction = 'inbound' AND seq > \
+             (SELECT COALESCE(MAX(read_seq), 0) FROM reads WHERE reader LIKE 'ag_%')",
+            vec![],
+            0,
+        )
+        .map_err(sql_err("counting unread messages"))?;
         Ok(ConversationSummary {
             id: c.id.clone(),
             inbox_id: c.inbox_id.clone(),
@@ -962,6 +934,7 @@ impl ConversationObject {
             contact: c.contact(),
             status: c.status.clone(),
             assignee: c.assignee.clone(),
+            labels: serde_json::from_str(&c.labels).unwrap_or_default(),
             last_message: last,
             unread,
             last_seq: self.last_seq.get(),
@@ -969,68 +942,144 @@ impl ConversationObject {
         })
     }
 
-    /// Sends the conversation's summary to the workspace index if it is
-    /// behind. Returns false when the index could not be reached.
+    /// Brings the workspace index up to date: the conversation's summary
+    /// and the messages it has not indexed yet (for search), in pages.
+    /// Returns false when the index could not be reached (the alarm retries).
     async fn notify_index(&self) -> bool {
+        const DOCS_PER_CALL: i64 = 500;
         let Ok(Some(conv)) = self.conversation() else {
             return true;
         };
-        let seq = self.last_seq.get();
-        if conv.indexed_seq >= seq {
-            return true;
-        }
-        let Ok(summary) = self.summary(&conv) else {
-            return false;
-        };
-        let sent = async {
-            let stub = super::workspace_stub(&self.env, &conv.workspace_id)?;
-            let body = serde_json::to_string(&summary)
-                .map_err(|e| ApiError::internal("serializing a summary", e))?;
-            let req = super::internal_request(Method::Post, "/index", Some(body), &[])?;
-            let resp = super::call(&stub, req).await?;
-            if resp.status_code() == 200 {
-                Ok(())
-            } else {
-                Err(ApiError::new(
-                    resp.status_code(),
-                    "workspace index refused the update",
-                ))
+        let mut indexed = conv.indexed_seq;
+        // Bounded: a backlog larger than this is finished by the next alarm.
+        for _ in 0..20 {
+            let seq = self.last_seq.get();
+            if indexed >= seq {
+                return true;
+            }
+            let docs = match self.docs_after(indexed, DOCS_PER_CALL) {
+                Ok(d) => d,
+                Err(_) => return false,
+            };
+            let full = docs.len() as i64 >= DOCS_PER_CALL;
+            // A full page indexes up to its last message; the rest follows.
+            let upto = match docs.last() {
+                Some(d) if full => d.seq,
+                _ => seq,
+            };
+            let Ok(summary) = self.summary(&conv) else {
+                return false;
+            };
+            let update = IndexUpdate { summary, docs };
+            match self.send_index(&conv.workspace_id, &update).await {
+                Ok(()) => {
+                    let _ = self.sql.exec(
+                        "UPDATE conversation SET indexed_seq = ? WHERE one = 1",
+                        vec![int(upto)],
+                    );
+                    indexed = upto;
+                }
+                Err(e) => {
+                    worker::console_error!(
+                        "conversation object: updating the workspace index failed (will retry): {}",
+                        e.reason
+                    );
+                    return false;
+                }
             }
         }
-        .await;
-        match sent {
-            Ok(()) => {
-                let _ = self.sql.exec(
-                    "UPDATE conversation SET indexed_seq = ? WHERE one = 1",
-                    vec![int(seq)],
-                );
-                true
-            }
-            Err(e) => {
-                worker::console_error!(
-                    "conversation object: updating the workspace index failed (will retry): {}",
-                    e.reason
-                );
-                false
-            }
+        self.last_seq.get() <= indexed
+    }
+
+    fn docs_after(&self, seq: i64, limit: i64) -> std::result::Result<Vec<SearchDoc>, ApiError> {
+        #[derive(Deserialize)]
+        struct DocRow {
+            id: String,
+            seq: i64,
+            direction: String,
+            kind: String,
+            text: String,
+            created_at: i64,
         }
+        let rows = self
+            .sql
+            .exec(
+                "SELECT id, seq, direction, kind, text, created_at FROM messages \
+                 WHERE seq > ? AND text != '' ORDER BY seq LIMIT ?",
+                vec![int(seq), int(limit)],
+            )
+            .and_then(|c| c.to_array::<DocRow>())
+            .map_err(sql_err("reading messages to index"))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                Some(SearchDoc {
+                    message_id: r.id,
+                    seq: r.seq,
+                    direction: Direction::parse(&r.direction)?,
+                    kind: r.kind,
+                    text: r.text,
+                    created_at: r.created_at,
+                })
+            })
+            .collect())
+    }
+
+    async fn send_index(
+        &self,
+        workspace_id: &str,
+        update: &IndexUpdate,
+    ) -> std::result::Result<(), ApiError> {
+        let stub = super::workspace_stub(&self.env, workspace_id)?;
+        let body = serde_json::to_string(update)
+            .map_err(|e| ApiError::internal("serializing an index update", e))?;
+        let req = super::internal_request(Method::Post, "/index", Some(body), &[])?;
+        let resp = super::call(&stub, req).await?;
+        if resp.status_code() == 200 {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                resp.status_code(),
+                "workspace index refused the update",
+            ))
+        }
+    }
+
+    /// `POST /read` `{seq}`: the long-poll client's way to record reading.
+    async fn read_over_http(&self, req: &mut Request) -> Answer {
+        self.conversation_for(req)?;
+        let agent = req
+            .headers()
+            .get(HEADER_AGENT)
+            .ok()
+            .flatten()
+            .ok_or_else(|| ApiError::unauthorized("no agent"))?;
+        #[derive(Deserialize)]
+        struct ReadIn {
+            seq: i64,
+        }
+        let body: ReadIn = req
+            .json()
+            .await
+            .map_err(|e| ApiError::bad_request(format!("read body: {e}")))?;
+        self.mark_read(&agent, body.seq).await?;
+        json(
+            200,
+            &serde_json::json!({ "read_seq": body.seq.clamp(0, self.last_seq.get()) }),
+        )
+        .map_err(ApiError::from)
     }
 
     /// Records that `reader` has read up to `seq`, and pushes it.
     async fn mark_read(&self, reader: &str, seq: i64) -> std::result::Result<(), ApiError> {
         let seq = seq.clamp(0, self.last_seq.get());
-        let previous = self
-            .sql
-            .exec(
-                "SELECT read_seq AS n FROM reads WHERE reader = ?",
-                vec![text(reader)],
-            )
-            .and_then(|c| c.to_array::<Count>())
-            .map_err(sql_err("reading a read position"))?
-            .into_iter()
-            .next()
-            .map(|c| c.n)
-            .unwrap_or(0);
+        let previous = scalar(
+            &self.sql,
+            "SELECT read_seq AS n FROM reads WHERE reader = ?",
+            vec![text(reader)],
+            0,
+        )
+        .map_err(sql_err("reading a read position"))?;
         if seq <= previous {
             return Ok(());
         }

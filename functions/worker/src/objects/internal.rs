@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use switchboard_core::inbound::InboundEvent;
 use switchboard_core::model::Content;
+use switchboard_core::wire::{ConversationSummary, SearchDoc};
 
 /// `POST /ingest` on a conversation: one webhook's events for this thread,
 /// in the platform's order.
@@ -30,4 +31,13 @@ pub struct IngestResult {
 pub struct SendRequest {
     pub agent_id: String,
     pub content: Content,
+}
+
+/// `POST /index` on a workspace: a conversation's current summary and the
+/// messages it has not indexed for search yet.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct IndexUpdate {
+    pub summary: ConversationSummary,
+    #[serde(default)]
+    pub docs: Vec<SearchDoc>,
 }

@@ -16,6 +16,9 @@ pub struct SocketIdentity {
     pub role: String,
     pub id: String,
     pub workspace_id: String,
+    /// A dashboard that said it is away (presence).
+    #[serde(default)]
+    pub away: bool,
 }
 
 /// Answers `ping` with `pong` in the runtime, without waking the object,
@@ -26,11 +29,12 @@ pub fn enable_auto_pong(state: &State) {
     }
 }
 
-/// Accepts a hibernating socket for `identity`; returns the server end (to
-/// send the resume burst on) and the 101 answer carrying the client end.
+/// Accepts a hibernating socket for `identity`, tagged with its id; returns
+/// the server end (to send the resume burst on) and the 101 answer carrying
+/// the client end.
 pub fn accept(state: &State, identity: &SocketIdentity) -> worker::Result<(WebSocket, Response)> {
     let pair = WebSocketPair::new()?;
-    state.accept_web_socket(&pair.server);
+    state.accept_websocket_with_tags(&pair.server, &[identity.id.as_str()]);
     pair.server.serialize_attachment(identity)?;
     let response = Response::from_websocket(pair.client)?;
     Ok((pair.server, response))
@@ -42,6 +46,41 @@ pub fn broadcast(state: &State, frame: &str) {
     for ws in state.get_websockets() {
         let _ = ws.send_with_str(frame);
     }
+}
+
+/// Sends every event after `since` on `ws`, page by page. Called in the
+/// same turn as [`accept`], before anything else can be stored, so the
+/// replay and the live stream meet with no gap and no duplicate.
+pub fn replay<E>(
+    ws: &WebSocket,
+    since: i64,
+    page_after: impl Fn(i64) -> Result<Vec<String>, E>,
+) -> Result<(), E>
+where
+    E: From<worker::Error>,
+{
+    let mut cursor = since;
+    loop {
+        let page = page_after(cursor)?;
+        for event in &page {
+            ws.send_with_str(event)?;
+        }
+        // Events are gapless, so the page ends at cursor + its length.
+        cursor += page.len() as i64;
+        if (page.len() as i64) < switchboard_core::wire::MAX_EVENTS_PER_PAGE {
+            return Ok(());
+        }
+    }
+}
+
+/// Answers a client's close frame (the runtime leaves that to us).
+pub fn close_reply(ws: &WebSocket, code: usize) {
+    // 1005 and 1006 are reserved: they may be received but never sent.
+    let code = match u16::try_from(code) {
+        Ok(c) if c != 1005 && c != 1006 => c,
+        _ => 1000,
+    };
+    let _ = ws.close(Some(code), Some("closing"));
 }
 
 /// Long-polls waiting for the object's next event.

@@ -1,25 +1,30 @@
 //! `WorkspaceObject`: one Durable Object per workspace.
 //!
 //! It keeps the conversation index (what the list shows), kept current by
-//! the conversation objects after each of their changes, and the feed of
-//! those changes with its own gapless `seq`, for dashboards.
+//! the conversation objects after each of their changes; the full-text
+//! search index (FTS5) over message text; agent presence, derived from their
+//! dashboard sockets; and the feed of all of it, with its own gapless `seq`.
 //!
 //! Internal routes (called only by the worker and the conversation objects):
-//! - `POST /index` — a conversation's summary; applied only if newer.
-//! - `GET /conversations?status` — the list, newest first.
+//! - `POST /index` — a conversation's summary and its new messages; the
+//!   summary is applied only if newer, messages are indexed once.
+//! - `GET /conversations?status&channel&assignee&label&cursor&limit` — the
+//!   list, newest first, paged with a cursor.
+//! - `GET /search?q&cursor&limit` — messages matching `q`, newest first.
 //! - `GET /feed?since&wait` — feed events after `since` (long-poll twin).
 //! - `GET /live?since` — WebSocket: feed events after `since`, then live.
 
+use super::internal::IndexUpdate;
 use super::sockets::{self, SocketIdentity, Waiters};
+use super::sql::{int, opt_text, scalar, sql_err, text, Body};
 use super::{HEADER_AGENT, HEADER_WORKSPACE};
 use crate::http::{error_response, json, query, query_int, ApiError};
 use crate::runtime::now_ms;
 use serde::Deserialize;
 use std::cell::Cell;
 use std::time::Duration;
-use switchboard_core::wire::{
-    ConversationSummary, FeedBody, FeedEvent, MAX_EVENTS_PER_PAGE, MAX_WAIT_SECS,
-};
+use switchboard_core::search::fts_query;
+use switchboard_core::wire::{FeedBody, FeedEvent, MAX_EVENTS_PER_PAGE, MAX_WAIT_SECS};
 use worker::{
     durable_object, DurableObject, Env, Method, Request, Response, Result, SqlStorage,
     SqlStorageValue, State, WebSocket, WebSocketIncomingMessage,
@@ -30,23 +35,32 @@ CREATE TABLE IF NOT EXISTS conversations (
   id TEXT PRIMARY KEY, inbox_id TEXT NOT NULL, channel TEXT NOT NULL, status TEXT NOT NULL,
   assignee TEXT, updated_at INTEGER NOT NULL, last_seq INTEGER NOT NULL, summary TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS conversations_by_time ON conversations(updated_at DESC);
+CREATE INDEX IF NOT EXISTS conversations_by_time ON conversations(updated_at DESC, id);
+CREATE TABLE IF NOT EXISTS conversation_labels (
+  label TEXT NOT NULL, conversation_id TEXT NOT NULL, PRIMARY KEY (label, conversation_id)
+);
+CREATE TABLE IF NOT EXISTS docs (
+  id INTEGER PRIMARY KEY, conversation_id TEXT NOT NULL, message_id TEXT NOT NULL,
+  seq INTEGER NOT NULL, direction TEXT NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL,
+  created_at INTEGER NOT NULL, UNIQUE (conversation_id, message_id)
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(text, content='docs', content_rowid='id');
+CREATE TRIGGER IF NOT EXISTS docs_fts_insert AFTER INSERT ON docs BEGIN
+  INSERT INTO docs_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS docs_fts_delete AFTER DELETE ON docs BEGIN
+  INSERT INTO docs_fts(docs_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TABLE IF NOT EXISTS presence (agent_id TEXT PRIMARY KEY, status TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS feed (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL);
 ";
 
 #[durable_object]
 pub struct WorkspaceObject {
     state: State,
-    #[allow(dead_code)]
-    env: Env,
     sql: SqlStorage,
     last_seq: Cell<i64>,
     waiters: Waiters,
-}
-
-#[derive(Deserialize)]
-struct Count {
-    n: i64,
 }
 
 #[derive(Deserialize)]
@@ -54,46 +68,37 @@ struct Summary {
     summary: String,
 }
 
-#[derive(Deserialize)]
-struct Body {
-    body: String,
-}
-
 type Answer = std::result::Result<Response, ApiError>;
 
-fn sql_err(what: &'static str) -> impl Fn(worker::Error) -> ApiError {
-    move |e| ApiError::internal(what, e)
-}
-
-fn int(v: i64) -> SqlStorageValue {
-    SqlStorageValue::from(v)
-}
-
-fn text(v: &str) -> SqlStorageValue {
-    SqlStorageValue::from(v.to_string())
+fn json_text(body: String) -> Answer {
+    let mut resp = Response::ok(body)?;
+    resp.headers_mut().set("content-type", "application/json")?;
+    Ok(resp)
 }
 
 impl DurableObject for WorkspaceObject {
-    fn new(state: State, env: Env) -> Self {
+    fn new(state: State, _env: Env) -> Self {
         let sql = state.storage().sql();
         if let Err(e) = sql.exec(SCHEMA, None) {
             worker::console_error!("workspace object: creating its tables failed: {e}");
         }
-        let last_seq = sql
-            .exec("SELECT COALESCE(MAX(seq), 0) AS n FROM feed", None)
-            .and_then(|c| c.to_array::<Count>())
-            .ok()
-            .and_then(|r| r.into_iter().next())
-            .map(|c| c.n)
-            .unwrap_or(0);
+        let last_seq = scalar(
+            &sql,
+            "SELECT COALESCE(MAX(seq), 0) AS n FROM feed",
+            vec![],
+            0,
+        )
+        .unwrap_or(0);
         sockets::enable_auto_pong(&state);
-        WorkspaceObject {
+        let object = WorkspaceObject {
             state,
-            env,
             sql,
             last_seq: Cell::new(last_seq),
             waiters: Waiters::default(),
-        }
+        };
+        // After a restart no socket survives: nobody recorded online is.
+        object.reconcile_presence();
+        object
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -101,6 +106,7 @@ impl DurableObject for WorkspaceObject {
         let result = match (req.method(), path.as_str()) {
             (Method::Post, "/index") => self.index(&mut req).await,
             (Method::Get, "/conversations") => self.list(&req),
+            (Method::Get, "/search") => self.search(&req),
             (Method::Get, "/feed") => self.poll_feed(&req).await,
             (Method::Get, "/live") => self.live(&req),
             _ => Err(ApiError::not_found("workspace route")),
@@ -111,7 +117,32 @@ impl DurableObject for WorkspaceObject {
         }
     }
 
-    async fn websocket_message(&self, _ws: WebSocket, _m: WebSocketIncomingMessage) -> Result<()> {
+    /// Dashboards may say `{"type":"presence","status":"away"|"online"}`.
+    async fn websocket_message(&self, ws: WebSocket, m: WebSocketIncomingMessage) -> Result<()> {
+        #[derive(Deserialize)]
+        struct PresenceFrame {
+            #[serde(rename = "type")]
+            kind: String,
+            status: String,
+        }
+        let WebSocketIncomingMessage::String(frame) = m else {
+            return Ok(());
+        };
+        let Ok(Some(mut who)) = ws.deserialize_attachment::<SocketIdentity>() else {
+            return Ok(());
+        };
+        match serde_json::from_str::<PresenceFrame>(&frame) {
+            Ok(p) if p.kind == "presence" && (p.status == "away" || p.status == "online") => {
+                who.away = p.status == "away";
+                ws.serialize_attachment(&who)?;
+                self.update_presence(&who.id, None);
+            }
+            _ => {
+                let _ = ws.send_with_str(
+                    r#"{"type":"error","error":"unknown frame; expected {\"type\":\"presence\",\"status\":\"away\"|\"online\"}"}"#,
+                );
+            }
+        }
         Ok(())
     }
 
@@ -122,64 +153,95 @@ impl DurableObject for WorkspaceObject {
         _reason: String,
         _clean: bool,
     ) -> Result<()> {
-        let code = if code == 1005 || code == 1006 {
-            1000
-        } else {
-            code as u16
-        };
-        let _ = ws.close(Some(code), Some("closing"));
+        sockets::close_reply(&ws, code);
+        if let Ok(Some(who)) = ws.deserialize_attachment::<SocketIdentity>() {
+            self.update_presence(&who.id, Some(&ws));
+        }
         Ok(())
     }
 
-    async fn websocket_error(&self, _ws: WebSocket, _error: worker::Error) -> Result<()> {
+    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> Result<()> {
+        if let Ok(Some(who)) = ws.deserialize_attachment::<SocketIdentity>() {
+            self.update_presence(&who.id, Some(&ws));
+        }
         Ok(())
     }
 }
 
 impl WorkspaceObject {
-    /// `POST /index`: upserts a conversation's summary unless the index
-    /// already holds a newer one, then pushes it on the feed.
+    /// `POST /index`: indexes new messages for search, then upserts the
+    /// summary unless the index already holds a newer one, and pushes it.
     async fn index(&self, req: &mut Request) -> Answer {
-        let summary: ConversationSummary = req
+        let update: IndexUpdate = req
             .json()
             .await
-            .map_err(|e| ApiError::bad_request(format!("summary body: {e}")))?;
-        let stored = self
-            .sql
-            .exec(
-                "SELECT last_seq AS n FROM conversations WHERE id = ?",
-                vec![text(&summary.id)],
-            )
-            .and_then(|c| c.to_array::<Count>())
-            .map_err(sql_err("reading an index entry"))?
-            .into_iter()
-            .next()
-            .map(|c| c.n);
-        if stored.is_some_and(|s| s >= summary.last_seq) {
+            .map_err(|e| ApiError::bad_request(format!("index body: {e}")))?;
+        let summary = update.summary;
+        for doc in &update.docs {
+            // UNIQUE(conversation_id, message_id) makes a repeated update a no-op.
+            self.sql
+                .exec(
+                    "INSERT OR IGNORE INTO docs (conversation_id, message_id, seq, direction, kind, \
+                     text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    vec![
+                        text(&summary.id),
+                        text(&doc.message_id),
+                        int(doc.seq),
+                        text(doc.direction.as_str()),
+                        text(&doc.kind),
+                        text(&doc.text),
+                        int(doc.created_at),
+                    ],
+                )
+                .map_err(sql_err("indexing a message for search"))?;
+        }
+        let stored = scalar(
+            &self.sql,
+            "SELECT last_seq AS n FROM conversations WHERE id = ?",
+            vec![text(&summary.id)],
+            -1,
+        )
+        .map_err(sql_err("reading an index entry"))?;
+        if stored >= summary.last_seq {
             return json(200, &serde_json::json!({ "applied": false })).map_err(ApiError::from);
         }
         let summary_json = serde_json::to_string(&summary)
             .map_err(|e| ApiError::internal("serializing a summary", e))?;
         self.sql
             .exec(
-                "INSERT INTO conversations (id, inbox_id, channel, status, assignee, updated_at, last_seq, summary) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET status = excluded.status, \
-                 assignee = excluded.assignee, updated_at = excluded.updated_at, last_seq = excluded.last_seq, \
+                "INSERT INTO conversations (id, inbox_id, channel, status, assignee, updated_at, \
+                 last_seq, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET \
+                 status = excluded.status, assignee = excluded.assignee, \
+                 updated_at = excluded.updated_at, last_seq = excluded.last_seq, \
                  summary = excluded.summary",
                 vec![
                     text(&summary.id),
                     text(&summary.inbox_id),
                     text(&summary.channel),
                     text(&summary.status),
-                    summary.assignee.as_deref().map(text).unwrap_or(SqlStorageValue::Null),
+                    opt_text(summary.assignee.as_deref()),
                     int(summary.updated_at),
                     int(summary.last_seq),
                     text(&summary_json),
                 ],
             )
             .map_err(sql_err("writing an index entry"))?;
+        self.sql
+            .exec(
+                "DELETE FROM conversation_labels WHERE conversation_id = ?",
+                vec![text(&summary.id)],
+            )
+            .map_err(sql_err("clearing labels"))?;
+        for label in &summary.labels {
+            self.sql
+                .exec(
+                    "INSERT OR IGNORE INTO conversation_labels (label, conversation_id) VALUES (?, ?)",
+                    vec![text(label), text(&summary.id)],
+                )
+                .map_err(sql_err("writing a label"))?;
+        }
         self.append(FeedBody::Conversation {
-            conversation: summary,
+            conversation: Box::new(summary),
         })?;
         json(200, &serde_json::json!({ "applied": true })).map_err(ApiError::from)
     }
@@ -201,37 +263,147 @@ impl WorkspaceObject {
         Ok(seq)
     }
 
-    /// `GET /conversations?status=open|pending|resolved|snoozed|all`.
+    /// `GET /conversations?status=…&channel=…&assignee=<agent id|none>&label=…&cursor=…&limit=…`
     fn list(&self, req: &Request) -> Answer {
         let status = query(req, "status").unwrap_or_else(|| "open".into());
         let limit = query_int(req, "limit")?.unwrap_or(50).clamp(1, 200);
-        let rows = if status == "all" {
-            self.sql.exec(
-                "SELECT summary FROM conversations ORDER BY updated_at DESC, id LIMIT ?",
-                vec![int(limit)],
-            )
-        } else if ["open", "pending", "resolved", "snoozed"].contains(&status.as_str()) {
-            self.sql.exec(
-                "SELECT summary FROM conversations WHERE status = ? ORDER BY updated_at DESC, id LIMIT ?",
-                vec![text(&status), int(limit)],
-            )
-        } else {
-            return Err(ApiError::bad_request(
-                "status must be one of open, pending, resolved, snoozed, all",
-            ));
+        let mut sql = String::from("SELECT c.summary FROM conversations c");
+        let mut binds: Vec<SqlStorageValue> = Vec::new();
+        let mut conditions: Vec<&str> = Vec::new();
+        if let Some(label) = query(req, "label") {
+            sql.push_str(" JOIN conversation_labels l ON l.conversation_id = c.id AND l.label = ?");
+            binds.push(text(&label));
         }
-        .and_then(|c| c.to_array::<Summary>())
-        .map_err(sql_err("listing conversations"))?;
-        let body = format!(
-            "{{\"conversations\":[{}]}}",
-            rows.into_iter()
-                .map(|r| r.summary)
-                .collect::<Vec<_>>()
-                .join(",")
-        );
-        let mut resp = Response::ok(body)?;
-        resp.headers_mut().set("content-type", "application/json")?;
-        Ok(resp)
+        match status.as_str() {
+            "all" => {}
+            "open" | "pending" | "resolved" | "snoozed" => {
+                conditions.push("c.status = ?");
+                binds.push(text(&status));
+            }
+            _ => {
+                return Err(ApiError::bad_request(
+                    "status must be one of open, pending, resolved, snoozed, all",
+                ))
+            }
+        }
+        if let Some(channel) = query(req, "channel") {
+            conditions.push("c.channel = ?");
+            binds.push(text(&channel));
+        }
+        match query(req, "assignee").as_deref() {
+            None => {}
+            Some("none") => conditions.push("c.assignee IS NULL"),
+            Some(agent) => {
+                conditions.push("c.assignee = ?");
+                binds.push(text(agent));
+            }
+        }
+        if let Some(cursor) = query(req, "cursor") {
+            let (at, id) = cursor
+                .split_once(':')
+                .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.to_string())))
+                .ok_or_else(|| ApiError::bad_request("cursor is not one this API gave"))?;
+            conditions.push("(c.updated_at < ? OR (c.updated_at = ? AND c.id > ?))");
+            binds.extend([int(at), int(at), text(&id)]);
+        }
+        if !conditions.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&conditions.join(" AND "));
+        }
+        sql.push_str(" ORDER BY c.updated_at DESC, c.id LIMIT ?");
+        binds.push(int(limit + 1));
+        let mut rows: Vec<String> = self
+            .sql
+            .exec(&sql, binds)
+            .and_then(|c| c.to_array::<Summary>())
+            .map_err(sql_err("listing conversations"))?
+            .into_iter()
+            .map(|r| r.summary)
+            .collect();
+        let next_cursor = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().and_then(|last| {
+                #[derive(Deserialize)]
+                struct Key {
+                    id: String,
+                    updated_at: i64,
+                }
+                let k: Key = serde_json::from_str(last).ok()?;
+                Some(format!("{}:{}", k.updated_at, k.id))
+            })
+        } else {
+            None
+        };
+        let cursor_json = serde_json::to_string(&next_cursor).unwrap_or_else(|_| "null".into());
+        json_text(format!(
+            "{{\"conversations\":[{}],\"next_cursor\":{cursor_json}}}",
+            rows.join(",")
+        ))
+    }
+
+    /// `GET /search?q=…&cursor=…&limit=…`: matching messages, newest first,
+    /// each with its conversation's summary.
+    fn search(&self, req: &Request) -> Answer {
+        let typed = query(req, "q").unwrap_or_default();
+        let Some(fts) = fts_query(&typed) else {
+            return Err(ApiError::bad_request("q must contain at least one word"));
+        };
+        let limit = query_int(req, "limit")?.unwrap_or(20).clamp(1, 100);
+        let before = query_int(req, "cursor")?.unwrap_or(i64::MAX);
+        #[derive(Deserialize, serde::Serialize)]
+        struct Hit {
+            id: i64,
+            conversation_id: String,
+            message_id: String,
+            seq: i64,
+            direction: String,
+            kind: String,
+            text: String,
+            created_at: i64,
+            summary: Option<String>,
+        }
+        // FTS5 walks its doclist by rowid, newest first, and stops at limit.
+        let hits = self
+            .sql
+            .exec(
+                "SELECT d.id, d.conversation_id, d.message_id, d.seq, d.direction, d.kind, d.text, \
+                 d.created_at, c.summary FROM (SELECT rowid FROM docs_fts WHERE docs_fts MATCH ? \
+                 AND rowid < ? ORDER BY rowid DESC LIMIT ?) f JOIN docs d ON d.id = f.rowid \
+                 LEFT JOIN conversations c ON c.id = d.conversation_id ORDER BY d.id DESC",
+                vec![text(&fts), int(before), int(limit + 1)],
+            )
+            .and_then(|c| c.to_array::<Hit>())
+            .map_err(sql_err("searching messages"))?;
+        let more = hits.len() as i64 > limit;
+        let hits: Vec<Hit> = hits.into_iter().take(limit as usize).collect();
+        let next_cursor = if more {
+            hits.last().map(|h| h.id)
+        } else {
+            None
+        };
+        let results: Vec<serde_json::Value> = hits
+            .into_iter()
+            .map(|h| {
+                let conversation: serde_json::Value = h
+                    .summary
+                    .as_deref()
+                    .and_then(|s| serde_json::from_str(s).ok())
+                    .unwrap_or(serde_json::Value::Null);
+                serde_json::json!({
+                    "message": {
+                        "id": h.message_id, "conversation_id": h.conversation_id, "seq": h.seq,
+                        "direction": h.direction, "kind": h.kind, "text": h.text,
+                        "created_at": h.created_at,
+                    },
+                    "conversation": conversation,
+                })
+            })
+            .collect();
+        json(
+            200,
+            &serde_json::json!({ "results": results, "next_cursor": next_cursor }),
+        )
+        .map_err(ApiError::from)
     }
 
     fn feed_after(&self, since: i64) -> std::result::Result<Vec<String>, ApiError> {
@@ -259,14 +431,11 @@ impl WorkspaceObject {
             self.waiters.wait(Duration::from_secs(wait as u64)).await;
             events = self.feed_after(since)?;
         }
-        let body = format!(
+        json_text(format!(
             "{{\"events\":[{}],\"last_seq\":{}}}",
             events.join(","),
             self.last_seq.get()
-        );
-        let mut resp = Response::ok(body)?;
-        resp.headers_mut().set("content-type", "application/json")?;
-        Ok(resp)
+        ))
     }
 
     /// `GET /live?since`: the resume burst then the live feed, in one turn.
@@ -279,21 +448,96 @@ impl WorkspaceObject {
         let since = query_int(req, "since")?.unwrap_or(0);
         let identity = SocketIdentity {
             role: "agent".into(),
-            id: agent,
+            id: agent.clone(),
             workspace_id,
+            away: false,
         };
         let (server, response) = sockets::accept(&self.state, &identity)?;
-        let mut cursor = since;
-        loop {
-            let page = self.feed_after(cursor)?;
-            for e in &page {
-                server.send_with_str(e)?;
+        sockets::replay(&server, since, |cursor| self.feed_after(cursor))?;
+        self.update_presence(&agent, None);
+        Ok(response)
+    }
+
+    /// Derives an agent's presence from their sockets (ignoring `closing`)
+    /// and pushes it on the feed when it changed.
+    fn update_presence(&self, agent_id: &str, closing: Option<&WebSocket>) {
+        let mut online = false;
+        let mut away = false;
+        for ws in self.state.get_websockets_with_tag(agent_id) {
+            if closing.is_some_and(|c| *c == ws) {
+                continue;
             }
-            cursor += page.len() as i64;
-            if (page.len() as i64) < MAX_EVENTS_PER_PAGE {
-                break;
+            match ws.deserialize_attachment::<SocketIdentity>() {
+                Ok(Some(who)) if who.away => away = true,
+                Ok(Some(_)) => online = true,
+                _ => {}
             }
         }
-        Ok(response)
+        let status = if online {
+            "online"
+        } else if away {
+            "away"
+        } else {
+            "offline"
+        };
+        self.set_presence(agent_id, status);
+    }
+
+    fn set_presence(&self, agent_id: &str, status: &str) {
+        let unchanged = scalar(
+            &self.sql,
+            "SELECT COUNT(*) AS n FROM presence WHERE agent_id = ? AND status = ?",
+            vec![text(agent_id), text(status)],
+            0,
+        )
+        .unwrap_or(0)
+            > 0;
+        if unchanged || (status == "offline" && !self.known_agent(agent_id)) {
+            return;
+        }
+        let stored = self.sql.exec(
+            "INSERT INTO presence (agent_id, status) VALUES (?, ?) \
+             ON CONFLICT(agent_id) DO UPDATE SET status = excluded.status",
+            vec![text(agent_id), text(status)],
+        );
+        if let Err(e) = stored {
+            worker::console_error!("workspace object: recording presence failed: {e}");
+            return;
+        }
+        if let Err(e) = self.append(FeedBody::Presence {
+            agent_id: agent_id.to_string(),
+            status: status.to_string(),
+        }) {
+            worker::console_error!("workspace object: pushing presence failed: {}", e.reason);
+        }
+    }
+
+    fn known_agent(&self, agent_id: &str) -> bool {
+        scalar(
+            &self.sql,
+            "SELECT COUNT(*) AS n FROM presence WHERE agent_id = ?",
+            vec![text(agent_id)],
+            0,
+        )
+        .unwrap_or(0)
+            > 0
+    }
+
+    fn reconcile_presence(&self) {
+        #[derive(Deserialize)]
+        struct Row {
+            agent_id: String,
+        }
+        let rows = self
+            .sql
+            .exec(
+                "SELECT agent_id FROM presence WHERE status != 'offline'",
+                None,
+            )
+            .and_then(|c| c.to_array::<Row>())
+            .unwrap_or_default();
+        for r in rows {
+            self.update_presence(&r.agent_id, None);
+        }
     }
 }

@@ -53,13 +53,20 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
-/// # `GET /api/conversations?status=open|pending|resolved|snoozed|all`
+/// # `GET /api/conversations?status=&channel=&assignee=&label=&cursor=&limit=`
 /// The caller's workspace's conversations, newest first, from the
-/// workspace index.
+/// workspace index; `status` is open (default), pending, resolved, snoozed
+/// or all; `assignee` an agent id or `none`; `next_cursor` pages on.
 pub async fn list(req: Request, env: &Env) -> ApiResult<Response> {
     let agent = caller(&req, env).await?;
     let stub = objects::workspace_stub(env, &agent.workspace_id)?;
-    let path = format!("/conversations{}", pass_query(&req, &["status", "limit"]));
+    let path = format!(
+        "/conversations{}",
+        pass_query(
+            &req,
+            &["status", "channel", "assignee", "label", "cursor", "limit"]
+        )
+    );
     objects::call(
         &stub,
         objects::internal_request(Method::Get, &path, None, &[])?,
@@ -178,4 +185,45 @@ pub fn require_upgrade(req: &Request) -> ApiResult<()> {
             "this is a WebSocket endpoint; send Upgrade: websocket",
         ))
     }
+}
+
+/// # `POST /api/conversations/{id}/read` `{seq}`
+/// Records that the caller has read up to `seq` (the HTTP twin of the
+/// socket's `read` frame); pushed as a `read` event, and unread counts in
+/// the list derive from it.
+pub async fn read(mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let agent = caller(&req, env).await?;
+    check_id(id)?;
+    #[derive(Deserialize, serde::Serialize)]
+    struct ReadIn {
+        seq: i64,
+    }
+    let input: ReadIn = json_body(&mut req).await?;
+    let body = serde_json::to_string(&input).map_err(|e| ApiError::internal("read body", e))?;
+    let stub = objects::conversation_stub(env, &agent.workspace_id, id)?;
+    let identity = [
+        (HEADER_WORKSPACE, agent.workspace_id.as_str()),
+        (HEADER_AGENT, agent.agent_id.as_str()),
+    ];
+    objects::call(
+        &stub,
+        objects::internal_request(Method::Post, "/read", Some(body), &identity)?,
+    )
+    .await
+}
+
+/// # `GET /api/search?q=<words>&cursor=&limit=`
+/// Messages of the caller's workspace whose text matches every word (the
+/// last as a prefix), newest first, each with its conversation; paged by
+/// `next_cursor`. Search lives in the workspace's object, so it can only
+/// ever see that workspace.
+pub async fn search(req: Request, env: &Env) -> ApiResult<Response> {
+    let agent = caller(&req, env).await?;
+    let stub = objects::workspace_stub(env, &agent.workspace_id)?;
+    let path = format!("/search{}", pass_query(&req, &["q", "cursor", "limit"]));
+    objects::call(
+        &stub,
+        objects::internal_request(Method::Get, &path, None, &[])?,
+    )
+    .await
 }

@@ -35,6 +35,10 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         (Method::Get, ["api", "conversations", id, "live"]) => {
             conversations::live(req, &env, id).await
         }
+        (Method::Post, ["api", "conversations", id, "read"]) => {
+            conversations::read(req, &env, id).await
+        }
+        (Method::Get, ["api", "search"]) => conversations::search(req, &env).await,
         (Method::Get, ["api", "live"]) => feed::live(req, &env).await,
         (Method::Get, ["api", "feed"]) => feed::poll(req, &env).await,
         (Method::Get, ["webhooks", channel, inbox]) => {

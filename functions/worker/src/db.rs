@@ -128,7 +128,16 @@ pub struct Inbox {
     pub workspace_id: String,
     pub name: String,
     pub settings: Settings,
+    pub options: InboxOptions,
     pub created_at: i64,
+}
+
+/// What an inbox does besides its channel: options admins set.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, Deserialize)]
+pub struct InboxOptions {
+    /// New conversations go round-robin to the workspace's online agents.
+    #[serde(default)]
+    pub auto_assign: bool,
 }
 
 impl Inbox {
@@ -144,6 +153,8 @@ struct InboxRow {
     channel: String,
     name: String,
     settings: String,
+    #[serde(default)]
+    options: Option<String>,
     created_at: i64,
 }
 
@@ -152,11 +163,17 @@ impl InboxRow {
         let channel = Channel::parse(&self.channel)?;
         let value: serde_json::Value = serde_json::from_str(&self.settings).ok()?;
         let settings = Settings::from_json(channel, value).ok()?;
+        let options = self
+            .options
+            .as_deref()
+            .and_then(|o| serde_json::from_str(o).ok())
+            .unwrap_or_default();
         Some(Inbox {
             id: self.id,
             workspace_id: self.workspace_id,
             name: self.name,
             settings,
+            options,
             created_at: self.created_at,
         })
     }
@@ -164,8 +181,8 @@ impl InboxRow {
 
 pub async fn create_inbox(db: &D1Database, inbox: &Inbox, settings_json: &str) -> ApiResult<()> {
     db.prepare(
-        "INSERT INTO inboxes (id, workspace_id, channel, name, settings, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO inboxes (id, workspace_id, channel, name, settings, options, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )
     .bind(&[
         inbox.id.as_str().into(),
@@ -173,6 +190,9 @@ pub async fn create_inbox(db: &D1Database, inbox: &Inbox, settings_json: &str) -
         inbox.channel().as_str().into(),
         inbox.name.as_str().into(),
         settings_json.into(),
+        serde_json::to_string(&inbox.options)
+            .unwrap_or_else(|_| "{}".into())
+            .into(),
         (inbox.created_at as f64).into(),
     ])
     .map_err(d1_err("binding inbox insert"))?
@@ -186,7 +206,7 @@ pub async fn create_inbox(db: &D1Database, inbox: &Inbox, settings_json: &str) -
 pub async fn inboxes_of(db: &D1Database, workspace_id: &str) -> ApiResult<Vec<Inbox>> {
     let rows = db
         .prepare(
-            "SELECT id, workspace_id, channel, name, settings, created_at FROM inboxes \
+            "SELECT id, workspace_id, channel, name, settings, options, created_at FROM inboxes \
              WHERE workspace_id = ?1 AND deleted_at IS NULL ORDER BY created_at",
         )
         .bind(&[workspace_id.into()])
@@ -227,7 +247,7 @@ pub async fn inbox(db: &D1Database, id: &str, now_ms: i64) -> ApiResult<Option<R
     }
     let row = db
         .prepare(
-            "SELECT id, workspace_id, channel, name, settings, created_at FROM inboxes \
+            "SELECT id, workspace_id, channel, name, settings, options, created_at FROM inboxes \
              WHERE id = ?1 AND deleted_at IS NULL",
         )
         .bind(&[id.into()])

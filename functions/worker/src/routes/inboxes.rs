@@ -26,6 +26,7 @@ fn view(inbox: &Inbox, origin: &str) -> serde_json::Value {
         "name": inbox.name,
         "webhook_url": format!("{origin}/webhooks/{}/{}", inbox.channel().as_str(), inbox.id),
         "settings": inbox.settings.public_view(),
+        "options": inbox.options,
         "created_at": inbox.created_at,
     })
 }
@@ -63,6 +64,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         workspace_id: agent.workspace_id.clone(),
         name: name.to_string(),
         settings,
+        options: Default::default(),
         created_at: now_ms(),
     };
     db::create_inbox(&database, &inbox, &settings_json).await?;

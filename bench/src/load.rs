@@ -114,6 +114,8 @@ pub struct Measured {
     pub delivered_per_sec: f64,
     /// Server CPU (every process of its group) per acknowledged message.
     pub cpu_ms_per_msg: Option<f64>,
+    /// The workerd processes' share of it.
+    pub workerd_ms_per_msg: Option<f64>,
 }
 
 /// Runs `load`, then waits for every sent message to reach all `fanout`
@@ -126,7 +128,10 @@ pub fn measure(
     load: impl FnOnce() -> Load,
 ) -> Measured {
     watchers.drain_now();
-    let cpu0 = t.proc.as_ref().map(|p| p.cpu_secs());
+    let cpu0 = t
+        .proc
+        .as_ref()
+        .map(|p| (p.cpu_secs(), p.workerd_cpu_secs()));
     let load = load();
     let sent: usize = load.acks.iter().map(|a| a.mids.len()).sum();
     let deliveries = watchers.collect(
@@ -135,7 +140,10 @@ pub fn measure(
         Duration::from_secs(5),
         Duration::from_secs(120),
     );
-    let cpu1 = t.proc.as_ref().map(|p| p.cpu_secs());
+    let cpu1 = t
+        .proc
+        .as_ref()
+        .map(|p| (p.cpu_secs(), p.workerd_cpu_secs()));
     let mut seen: HashMap<&str, usize> = HashMap::new();
     let mut last_at = load.ended_us;
     for d in &deliveries {
@@ -157,8 +165,10 @@ pub fn measure(
         .filter(|m| seen.get(m.as_str()).copied().unwrap_or(0) >= fanout)
         .count();
     let secs = (last_at.saturating_sub(load.started_us)) as f64 / 1e6;
-    let cpu = match (cpu0, cpu1) {
-        (Some(a), Some(b)) if !acked.is_empty() => Some((b - a) * 1000.0 / acked.len() as f64),
+    let per_msg = |f: fn((f64, f64)) -> f64| match (cpu0, cpu1) {
+        (Some(a), Some(b)) if !acked.is_empty() => {
+            Some((f(b) - f(a)) * 1000.0 / acked.len() as f64)
+        }
         _ => None,
     };
     Measured {
@@ -179,6 +189,7 @@ pub fn measure(
         } else {
             0.0
         },
-        cpu_ms_per_msg: cpu,
+        cpu_ms_per_msg: per_msg(|c| c.0),
+        workerd_ms_per_msg: per_msg(|c| c.1),
     }
 }

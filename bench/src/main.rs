@@ -167,6 +167,24 @@ fn main() {
     );
     let sb_cold = sb_proc.as_ref().map(|p| ms(p.cold_start));
     let floor_cold = ms(floor_proc.cold_start);
+    // Idle baseline: what each server burns doing nothing.
+    let idle: Vec<Option<f64>> = [sb_proc.as_ref(), Some(&floor_proc)]
+        .iter()
+        .map(|p| {
+            p.map(|p| {
+                let c0 = p.cpu_secs();
+                std::thread::sleep(Duration::from_secs(3));
+                (p.cpu_secs() - c0) * 1000.0 / 3.0
+            })
+        })
+        .collect();
+    report.add_note(
+        "0 idle",
+        "server CPU ms per s, idle",
+        idle.first().copied().flatten(),
+        idle.get(1).copied().flatten(),
+        "included in every CPU/msg figure",
+    );
     let targets = vec![
         Target::switchboard(&sb_base, sb_proc),
         Target::floor(floor_proc),
@@ -201,6 +219,36 @@ fn main() {
     spread_rows(&mut report, &s1, "latency", &m1, |m| m.latency.as_ref());
     common_rows(&mut report, &s1, &m1);
 
+    if !o.quick {
+        // 1b: the same at a light 50/s, to separate per-message latency
+        // from queueing near saturation.
+        let light = 50.0;
+        let s1b = format!("1b webhook→screen {light:.0}/s, 50 conv");
+        println!("scenario 1b: {light:.0} webhooks/s for {rate_secs} s");
+        let mut i = 0;
+        let m1b = both(&targets, |t| {
+            let w = &watchers[i];
+            i += 1;
+            measure(t, w, "lite", 1, || {
+                fixed_rate(t, &convs, "lite", light, (light * rate_secs as f64) as u64)
+            })
+        });
+        spread_rows(&mut report, &s1b, "latency", &m1b, |m| m.latency.as_ref());
+        pair(&mut report, &s1b, "ack p50 ms", &m1b, |x| {
+            x.ack.as_ref().map(|s| s.p50)
+        });
+        pair(&mut report, &s1b, "ack p99 ms", &m1b, |x| {
+            x.ack.as_ref().map(|s| s.p99)
+        });
+        pair(&mut report, &s1b, "server CPU ms/msg", &m1b, |x| {
+            x.cpu_ms_per_msg
+        });
+        pair(&mut report, &s1b, "  of which workerd", &m1b, |x| {
+            x.workerd_ms_per_msg
+        });
+        common_rows(&mut report, &s1b, &m1b);
+    }
+
     // 2: throughput, 32 senders, one event per POST; then Meta-style batches.
     println!("scenario 2: 32 senders for {tp_secs} s");
     let s2 = "2 throughput, 32 senders".to_string();
@@ -217,6 +265,9 @@ fn main() {
     });
     pair(&mut report, &s2, "server CPU ms/msg", &m2, |x| {
         x.cpu_ms_per_msg
+    });
+    pair(&mut report, &s2, "  of which workerd", &m2, |x| {
+        x.workerd_ms_per_msg
     });
     spread_rows(&mut report, &s2, "latency", &m2, |m| m.latency.as_ref());
     common_rows(&mut report, &s2, &m2);
@@ -236,6 +287,9 @@ fn main() {
     });
     pair(&mut report, &s2b, "server CPU ms/msg", &m2b, |x| {
         x.cpu_ms_per_msg
+    });
+    pair(&mut report, &s2b, "  of which workerd", &m2b, |x| {
+        x.workerd_ms_per_msg
     });
     spread_rows(&mut report, &s2b, "latency", &m2b, |m| m.latency.as_ref());
     common_rows(&mut report, &s2b, &m2b);
@@ -319,6 +373,9 @@ fn main() {
         });
         pair(&mut report, &s4, "server CPU ms/msg", &m4, |x| {
             x.cpu_ms_per_msg
+        });
+        pair(&mut report, &s4, "  of which workerd", &m4, |x| {
+            x.workerd_ms_per_msg
         });
         common_rows(&mut report, &s4, &m4);
         lost += m4.first().map(|m| m.lost).unwrap_or(0);

@@ -199,6 +199,18 @@ impl Proc {
             .sum()
     }
 
+    /// utime + stime of the group's workerd processes only, in seconds
+    /// (the rest is wrangler's node process, the local dev proxy).
+    pub fn workerd_cpu_secs(&self) -> f64 {
+        // SAFETY: sysconf has no preconditions.
+        let tck = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+        group_processes(self.pgid)
+            .iter()
+            .filter(|p| p.comm.contains("workerd"))
+            .map(|p| (p.utime + p.stime) as f64 / tck)
+            .sum()
+    }
+
     /// Resident memory of the group's workerd processes, in MiB.
     pub fn workerd_rss_mib(&self) -> f64 {
         group_processes(self.pgid)

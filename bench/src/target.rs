@@ -246,28 +246,34 @@ impl Target {
                 });
             }
         });
-        if let (Some(api), Some(first)) = (&self.api, psids.first()) {
-            let want = self.conversation_id(first);
+        // The list shows the newest 200: any of ours found there must carry
+        // the id computed for it.
+        if let Some(api) = &self.api {
             let deadline = Instant::now() + Duration::from_secs(20);
             loop {
                 let list = api.get("/api/conversations?status=all&limit=200");
-                let found = list.body["conversations"]
-                    .as_array()
-                    .and_then(|l| {
-                        l.iter()
-                            .find(|c| c["contact"]["external_id"] == first.as_str())
+                let found = list.body["conversations"].as_array().and_then(|l| {
+                    l.iter().find_map(|c| {
+                        let psid = c["contact"]["external_id"].as_str()?;
+                        psids.iter().any(|p| p == psid).then(|| {
+                            (
+                                psid.to_string(),
+                                c["id"].as_str().unwrap_or_default().to_string(),
+                            )
+                        })
                     })
-                    .map(|c| c["id"].as_str().unwrap_or_default().to_string());
-                if let Some(id) = found {
+                });
+                if let Some((psid, id)) = found {
                     assert_eq!(
-                        id, want,
+                        id,
+                        self.conversation_id(&psid),
                         "conversation ids are named differently than expected"
                     );
                     break;
                 }
                 assert!(
                     Instant::now() < deadline,
-                    "the conversation list never showed {first}"
+                    "the conversation list never showed any of the new conversations"
                 );
                 std::thread::sleep(Duration::from_millis(100));
             }

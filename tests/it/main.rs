@@ -9,4 +9,5 @@ mod realtime;
 mod restart;
 mod slice;
 mod tenancy;
+mod tools;
 mod webhooks;

@@ -22,5 +22,6 @@ pub mod model;
 pub mod outbound;
 pub mod search;
 pub mod token;
+pub mod transcript;
 pub mod verify;
 pub mod wire;

@@ -34,15 +34,35 @@ pub enum EventBody {
         error: Option<String>,
     },
     /// The conversation's status changed (open, pending, resolved, snoozed).
+    /// `by` is the agent who changed it; absent when Switchboard did (a new
+    /// customer message or the end of a snooze reopened it).
     ConversationStatus {
         status: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         snoozed_until: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
-    /// The conversation was assigned (or unassigned: `assignee` null).
-    Assigned { assignee: Option<String> },
-    /// What we know of the contact changed.
-    ContactUpdated { contact: Contact },
+    /// The conversation was assigned (or unassigned: `assignee` null). `by`
+    /// is absent for round-robin assignment.
+    Assigned {
+        assignee: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+    },
+    /// What we know of the contact changed: from the platform (no `by`) or
+    /// edited by an agent.
+    ContactUpdated {
+        contact: Contact,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+    },
+    /// The conversation's labels are now `labels`.
+    Labels {
+        labels: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+    },
     /// An agent (or the visitor) has read up to `read_seq`.
     Read { reader: String, read_seq: i64 },
 }
@@ -55,6 +75,7 @@ impl EventBody {
             EventBody::ConversationStatus { .. } => "conversation_status",
             EventBody::Assigned { .. } => "assigned",
             EventBody::ContactUpdated { .. } => "contact_updated",
+            EventBody::Labels { .. } => "labels",
             EventBody::Read { .. } => "read",
         }
     }
@@ -70,6 +91,9 @@ pub struct ConversationSummary {
     pub contact: Contact,
     /// `open`, `pending`, `resolved` or `snoozed`.
     pub status: String,
+    /// When a snoozed conversation reopens, in milliseconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snoozed_until: Option<i64>,
     pub assignee: Option<String>,
     #[serde(default)]
     pub labels: Vec<String>,
@@ -114,6 +138,10 @@ pub enum FeedBody {
     /// An agent's presence changed: `online`, `away` or `offline`, derived
     /// from their dashboard sockets.
     Presence { agent_id: String, status: String },
+    /// A conversation was erased. Earlier feed events about it are replaced
+    /// by this tombstone (same `seq`), so the feed stays gapless and holds
+    /// nothing of the erased contact.
+    Erased { conversation_id: String },
 }
 
 /// A message as the workspace's search index holds it.

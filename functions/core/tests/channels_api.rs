@@ -24,6 +24,7 @@ fn text_with_contact_details() {
             language: None,
             phone: Some("+447700900123".into()),
             email: Some("ada@example.com".into()),
+            notes: None,
         }
     );
     assert_eq!(

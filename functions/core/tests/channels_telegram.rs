@@ -34,6 +34,7 @@ fn text_with_contact_details() {
             language: Some("en-GB".into()),
             phone: None,
             email: None,
+            notes: None,
         }
     );
     assert_eq!(

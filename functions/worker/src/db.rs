@@ -265,3 +265,167 @@ pub async fn inbox(db: &D1Database, id: &str, now_ms: i64) -> ApiResult<Option<R
     });
     Ok(inbox)
 }
+
+// ---- Canned responses and the audit log ----
+
+/// A canned response: text an agent inserts by its shortcode.
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
+pub struct CannedResponse {
+    pub id: String,
+    pub shortcode: String,
+    pub text: String,
+    pub created_at: i64,
+}
+
+pub async fn canned_responses(
+    db: &D1Database,
+    workspace_id: &str,
+) -> ApiResult<Vec<CannedResponse>> {
+    db.prepare(
+        "SELECT id, shortcode, text, created_at FROM canned_responses WHERE workspace_id = ?1 \
+         ORDER BY shortcode",
+    )
+    .bind(&[workspace_id.into()])
+    .map_err(d1_err("binding canned response list"))?
+    .all()
+    .await
+    .map_err(d1_err("listing canned responses"))?
+    .results::<CannedResponse>()
+    .map_err(d1_err("reading canned responses"))
+}
+
+pub async fn canned_by_shortcode(
+    db: &D1Database,
+    workspace_id: &str,
+    shortcode: &str,
+) -> ApiResult<Option<CannedResponse>> {
+    db.prepare(
+        "SELECT id, shortcode, text, created_at FROM canned_responses \
+         WHERE workspace_id = ?1 AND shortcode = ?2",
+    )
+    .bind(&[workspace_id.into(), shortcode.into()])
+    .map_err(d1_err("binding canned response lookup"))?
+    .first::<CannedResponse>(None)
+    .await
+    .map_err(d1_err("looking up a canned response"))
+}
+
+/// Stores a new canned response; a shortcode the workspace already has gets 409.
+pub async fn create_canned(
+    db: &D1Database,
+    workspace_id: &str,
+    c: &CannedResponse,
+) -> ApiResult<()> {
+    db.prepare(
+        "INSERT INTO canned_responses (id, workspace_id, shortcode, text, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .bind(&[
+        c.id.as_str().into(),
+        workspace_id.into(),
+        c.shortcode.as_str().into(),
+        c.text.as_str().into(),
+        (c.created_at as f64).into(),
+    ])
+    .map_err(d1_err("binding canned response insert"))?
+    .run()
+    .await
+    .map_err(|e| {
+        if e.to_string().contains("UNIQUE") {
+            ApiError::new(
+                409,
+                "this workspace already has a canned response with that shortcode",
+            )
+        } else {
+            ApiError::internal("inserting a canned response", e)
+        }
+    })?;
+    Ok(())
+}
+
+/// Deletes a canned response of the workspace; false when there was none.
+pub async fn delete_canned(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<bool> {
+    let result = db
+        .prepare("DELETE FROM canned_responses WHERE id = ?1 AND workspace_id = ?2")
+        .bind(&[id.into(), workspace_id.into()])
+        .map_err(d1_err("binding canned response delete"))?
+        .run()
+        .await
+        .map_err(d1_err("deleting a canned response"))?;
+    let changed = result
+        .meta()
+        .ok()
+        .flatten()
+        .and_then(|m| m.changes)
+        .unwrap_or(0);
+    Ok(changed > 0)
+}
+
+/// An accountable action: who did what to which id. Never personal data.
+pub struct AuditEntry<'a> {
+    pub id: &'a str,
+    pub workspace_id: &'a str,
+    pub actor_id: &'a str,
+    pub action: &'a str,
+    pub target: &'a str,
+    /// JSON.
+    pub detail: &'a str,
+    pub at: i64,
+}
+
+/// Records an audit entry once: the same `id` again is a no-op, so a
+/// retried action is recorded once.
+pub async fn record_audit(db: &D1Database, e: &AuditEntry<'_>) -> ApiResult<()> {
+    db.prepare(
+        "INSERT OR IGNORE INTO audit_log (id, workspace_id, actor_id, action, target, detail, \
+         created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .bind(&[
+        e.id.into(),
+        e.workspace_id.into(),
+        e.actor_id.into(),
+        e.action.into(),
+        e.target.into(),
+        e.detail.into(),
+        (e.at as f64).into(),
+    ])
+    .map_err(d1_err("binding audit insert"))?
+    .run()
+    .await
+    .map_err(d1_err("recording an audit entry"))?;
+    Ok(())
+}
+
+#[derive(Debug, serde::Serialize, Deserialize)]
+pub struct AuditRow {
+    pub id: String,
+    pub actor_id: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+    pub created_at: i64,
+}
+
+/// The workspace's audit log, newest first, entries before `before` (ms).
+pub async fn audit_log(
+    db: &D1Database,
+    workspace_id: &str,
+    before: i64,
+    limit: i64,
+) -> ApiResult<Vec<AuditRow>> {
+    db.prepare(
+        "SELECT id, actor_id, action, target, detail, created_at FROM audit_log \
+         WHERE workspace_id = ?1 AND created_at < ?2 ORDER BY created_at DESC, id LIMIT ?3",
+    )
+    .bind(&[
+        workspace_id.into(),
+        (before as f64).into(),
+        (limit as f64).into(),
+    ])
+    .map_err(d1_err("binding audit list"))?
+    .all()
+    .await
+    .map_err(d1_err("listing the audit log"))?
+    .results::<AuditRow>()
+    .map_err(d1_err("reading audit rows"))
+}

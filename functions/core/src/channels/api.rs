@@ -176,6 +176,7 @@ fn one(v: Value) -> Result<InboundEvent, ParseError> {
         language: non_empty(m.contact.language),
         phone: non_empty(m.contact.phone),
         email: non_empty(m.contact.email),
+        notes: None,
     };
     Ok(InboundEvent::Message(InboundMessage {
         contact,

@@ -14,11 +14,23 @@
 //! - `GET /events?since&wait` — every event after `since`, or the next ones
 //!   within `wait` seconds.
 //! - `GET /live?since` — WebSocket: every event after `since`, then live.
+//! - `PATCH /conversation` — status (snoozed until a time), assignee,
+//!   labels; each change is an event.
+//! - `PATCH /contact` — an agent edits the contact; the fields they set are
+//!   no longer overwritten by the platform.
+//! - `GET /export` — the transcript (`Transcript` JSON).
+//! - `POST /erase` — deletes all of its storage and closes its sockets,
+//!   then has the workspace forget the conversation and records the audit
+//!   entry; both are retried by the alarm until done.
 //!
-//! The alarm drives the outbox's retries and keeps the workspace index
+//! The alarm drives the outbox's retries, reopens a snoozed conversation
+//! when its time comes, finishes an erasure, and keeps the workspace index
 //! current (a failed notification is retried, never lost).
 
-use super::internal::{IndexUpdate, IngestRequest, IngestResult, SendRequest};
+use super::internal::{
+    ContactPatch, ConversationPatch, EraseRequest, IndexUpdate, IngestRequest, IngestResult,
+    RoundRobinAnswer, SendRequest, WorkspaceErase,
+};
 use super::sockets::{self, SocketIdentity, Waiters};
 use super::sql::{int, opt_text, scalar, sql_err, text, Body};
 use super::{HEADER_AGENT, HEADER_WORKSPACE};
@@ -34,6 +46,7 @@ use switchboard_core::channels::SendContext;
 use switchboard_core::inbound::{InboundEvent, InboundMessage, Receipt, ReceiptTarget};
 use switchboard_core::model::{Contact, Content, Direction, Message, MessageStatus};
 use switchboard_core::outbound::SendOutcome;
+use switchboard_core::transcript::{Transcript, TranscriptHeader};
 use switchboard_core::wire::{
     ConversationSummary, Event, EventBody, LastMessage, SearchDoc, MAX_EVENTS_PER_PAGE,
     MAX_WAIT_SECS,
@@ -50,7 +63,7 @@ CREATE TABLE IF NOT EXISTS conversation (
   contact TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'open', assignee TEXT,
   labels TEXT NOT NULL DEFAULT '[]',
   created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_inbound_at INTEGER,
-  indexed_seq INTEGER NOT NULL DEFAULT 0
+  indexed_seq INTEGER NOT NULL DEFAULT 0, snoozed_until INTEGER
 );
 CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY, type TEXT NOT NULL, at INTEGER NOT NULL, body TEXT NOT NULL
@@ -64,7 +77,19 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE INDEX IF NOT EXISTS messages_by_seq ON messages(seq);
 CREATE INDEX IF NOT EXISTS outbox ON messages(next_attempt_at) WHERE status = 'pending';
 CREATE TABLE IF NOT EXISTS reads (reader TEXT PRIMARY KEY, read_seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS contact_edits (field TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS erasure (
+  one INTEGER PRIMARY KEY CHECK (one = 1),
+  conversation_id TEXT NOT NULL, workspace_id TEXT NOT NULL, actor_id TEXT NOT NULL,
+  audit_id TEXT NOT NULL, at INTEGER NOT NULL,
+  index_done INTEGER NOT NULL DEFAULT 0, audit_done INTEGER NOT NULL DEFAULT 0
+);
 ";
+
+/// Columns added after the first release, for objects created before them.
+const ADDED_COLUMNS: [(&str, &str, &str); 1] = [("conversation", "snoozed_until", "INTEGER")];
+
+const STATUSES: [&str; 4] = ["open", "pending", "resolved", "snoozed"];
 
 /// How long one send may take before it counts as a timeout (and is retried).
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -99,9 +124,11 @@ struct ConversationRow {
     status: String,
     assignee: Option<String>,
     labels: String,
+    created_at: i64,
     updated_at: i64,
     last_inbound_at: Option<i64>,
     indexed_seq: i64,
+    snoozed_until: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -126,6 +153,10 @@ const MESSAGE_COLUMNS: &str = "id, seq, direction, text, content, platform_id, s
 impl ConversationRow {
     fn contact(&self) -> Contact {
         serde_json::from_str(&self.contact).unwrap_or_default()
+    }
+
+    fn labels(&self) -> Vec<String> {
+        serde_json::from_str(&self.labels).unwrap_or_default()
     }
 }
 
@@ -155,6 +186,9 @@ impl DurableObject for ConversationObject {
         let sql = state.storage().sql();
         if let Err(e) = sql.exec(SCHEMA, None) {
             worker::console_error!("conversation object: creating its tables failed: {e}");
+        }
+        for (table, column, decl) in ADDED_COLUMNS {
+            add_column_if_missing(&sql, table, column, decl);
         }
         let last_seq = scalar(
             &sql,
@@ -186,6 +220,10 @@ impl DurableObject for ConversationObject {
             (Method::Get, "/events") => self.poll_events(&req).await,
             (Method::Get, "/live") => self.live(&req),
             (Method::Post, "/read") => self.read_over_http(&mut req).await,
+            (Method::Patch, "/conversation") => self.patch_conversation(&mut req).await,
+            (Method::Patch, "/contact") => self.patch_contact(&mut req).await,
+            (Method::Get, "/export") => self.export(&req),
+            (Method::Post, "/erase") => self.erase(&mut req).await,
             _ => Err(ApiError::not_found("conversation route")),
         };
         match result {
@@ -198,9 +236,16 @@ impl DurableObject for ConversationObject {
         // This alarm is spent; anything set from here on is a new one.
         self.alarm_at.set(Some(None));
         let now = now_ms();
+        let erasure_ok = self.finish_erasure().await;
+        if let Err(e) = self.wake_if_snooze_over(now) {
+            worker::console_error!(
+                "conversation object: reopening a snoozed conversation failed: {}",
+                e.reason
+            );
+        }
         self.retry_outbox(now).await;
         let index_ok = self.notify_index().await;
-        self.schedule_alarm(if index_ok {
+        self.schedule_alarm(if index_ok && erasure_ok {
             None
         } else {
             Some(now + INDEX_RETRY_MS)
@@ -276,7 +321,8 @@ impl ConversationObject {
             .sql
             .exec(
                 "SELECT id, workspace_id, inbox_id, channel, contact, status, assignee, labels, \
-                 updated_at, last_inbound_at, indexed_seq FROM conversation WHERE one = 1",
+                 created_at, updated_at, last_inbound_at, indexed_seq, snoozed_until \
+                 FROM conversation WHERE one = 1",
                 None,
             )
             .and_then(|c| c.to_array::<ConversationRow>())
@@ -367,6 +413,7 @@ impl ConversationObject {
         let now = now_ms();
         let mut result = IngestResult::default();
         let mut existing = self.conversation()?;
+        let mut created = false;
         for event in events {
             match event {
                 InboundEvent::Message(m) => {
@@ -377,17 +424,31 @@ impl ConversationObject {
                     if existing.is_none() {
                         self.create_conversation(&body, &m.contact, now)?;
                         existing = self.conversation()?;
-                    } else if let Some(c) = existing.as_ref() {
+                        created = true;
+                    } else if let Some(c) = existing.as_mut() {
                         self.merge_contact(c, &m.contact, now)?;
                     }
+                    let inbound = m.direction == Direction::Inbound;
                     self.store_inbound(&body.conversation_id, m, now)?;
                     result.stored += 1;
+                    // A customer writing again reopens a resolved or
+                    // snoozed conversation at once.
+                    if let Some(c) = existing.as_mut() {
+                        if inbound && (c.status == "resolved" || c.status == "snoozed") {
+                            self.set_conversation_status(c, "open", None, None, now)?;
+                        }
+                    }
                 }
                 InboundEvent::Receipt(r) => {
                     if existing.is_some() {
                         result.updated += self.apply_receipt(&r, now)?;
                     }
                 }
+            }
+        }
+        if created {
+            if let Some(c) = existing.as_ref() {
+                self.auto_assign(c).await;
             }
         }
         if result.stored + result.updated > 0 {
@@ -424,25 +485,60 @@ impl ConversationObject {
 
     fn merge_contact(
         &self,
-        c: &ConversationRow,
+        c: &mut ConversationRow,
         incoming: &Contact,
         now: i64,
     ) -> std::result::Result<(), ApiError> {
-        let mut contact = c.contact();
-        let before = contact.clone();
+        let before = c.contact();
+        let mut contact = before.clone();
         contact.merge(incoming);
-        if contact != before {
-            let contact_json = serde_json::to_string(&contact)
-                .map_err(|e| ApiError::internal("serializing a contact", e))?;
-            self.sql
-                .exec(
-                    "UPDATE conversation SET contact = ? WHERE one = 1",
-                    vec![text(&contact_json)],
-                )
-                .map_err(sql_err("updating the contact"))?;
-            self.append(now, EventBody::ContactUpdated { contact })?;
+        if contact == before {
+            return Ok(());
         }
+        // Something would change: what an agent edited stays theirs.
+        let edited = self.edited_contact_fields()?;
+        if !edited.is_empty() {
+            let mut masked = incoming.clone();
+            for field in &edited {
+                match field.as_str() {
+                    "name" => masked.name = None,
+                    "email" => masked.email = None,
+                    "phone" => masked.phone = None,
+                    _ => {}
+                }
+            }
+            contact = before.clone();
+            contact.merge(&masked);
+            if contact == before {
+                return Ok(());
+            }
+        }
+        let contact_json = serde_json::to_string(&contact)
+            .map_err(|e| ApiError::internal("serializing a contact", e))?;
+        self.sql
+            .exec(
+                "UPDATE conversation SET contact = ? WHERE one = 1",
+                vec![text(&contact_json)],
+            )
+            .map_err(sql_err("updating the contact"))?;
+        c.contact = contact_json;
+        self.append(now, EventBody::ContactUpdated { contact, by: None })?;
         Ok(())
+    }
+
+    fn edited_contact_fields(&self) -> std::result::Result<Vec<String>, ApiError> {
+        #[derive(Deserialize)]
+        struct Field {
+            field: String,
+        }
+        Ok(self
+            .sql
+            .exec("SELECT field FROM contact_edits", None)
+            .and_then(|c| c.to_array::<Field>())
+            .map_err(sql_err("reading contact edits"))?
+            .into_iter()
+            .map(|f| f.field)
+            .collect())
     }
 
     fn store_inbound(
@@ -775,6 +871,10 @@ impl ConversationObject {
                 }
             }
         };
+        // Erased while the send was in flight: there is nothing to record.
+        if !matches!(self.conversation(), Ok(Some(_))) {
+            return None;
+        }
         let now = now_ms();
         let result = match outcome {
             SendOutcome::Sent { platform_id } => self.set_status(
@@ -866,11 +966,23 @@ impl ConversationObject {
         )
         .ok()
         .filter(|n| *n > 0);
+        let snooze_ends = scalar(
+            &self.sql,
+            "SELECT COALESCE(snoozed_until, 0) AS n FROM conversation \
+             WHERE one = 1 AND status = 'snoozed'",
+            vec![],
+            0,
+        )
+        .ok()
+        .filter(|n| *n > 0);
         let existing = match self.alarm_at.get() {
             Some(known) => known,
             None => storage.get_alarm().await.ok().flatten(),
         };
-        let wanted = [at, next_send, existing].into_iter().flatten().min();
+        let wanted = [at, next_send, snooze_ends, existing]
+            .into_iter()
+            .flatten()
+            .min();
         self.alarm_at.set(Some(existing));
         if let Some(t) = wanted {
             if existing != Some(t) {
@@ -933,8 +1045,9 @@ impl ConversationObject {
             channel: c.channel.clone(),
             contact: c.contact(),
             status: c.status.clone(),
+            snoozed_until: c.snoozed_until,
             assignee: c.assignee.clone(),
-            labels: serde_json::from_str(&c.labels).unwrap_or_default(),
+            labels: c.labels(),
             last_message: last,
             unread,
             last_seq: self.last_seq.get(),
@@ -1099,6 +1212,457 @@ impl ConversationObject {
         )?;
         self.schedule_index().await;
         Ok(())
+    }
+}
+
+/// The agents' tools: status, assignment, labels, contact edits, export and
+/// erasure.
+impl ConversationObject {
+    /// Sets the status (and when a snooze ends) and appends the event.
+    fn set_conversation_status(
+        &self,
+        c: &mut ConversationRow,
+        status: &str,
+        snoozed_until: Option<i64>,
+        by: Option<&str>,
+        now: i64,
+    ) -> std::result::Result<(), ApiError> {
+        self.sql
+            .exec(
+                "UPDATE conversation SET status = ?, snoozed_until = ? WHERE one = 1",
+                vec![
+                    text(status),
+                    snoozed_until.map(int).unwrap_or(SqlStorageValue::Null),
+                ],
+            )
+            .map_err(sql_err("updating the status"))?;
+        c.status = status.to_string();
+        c.snoozed_until = snoozed_until;
+        self.append(
+            now,
+            EventBody::ConversationStatus {
+                status: status.to_string(),
+                snoozed_until,
+                by: by.map(str::to_string),
+            },
+        )?;
+        Ok(())
+    }
+
+    /// Reopens a snoozed conversation whose time has come.
+    fn wake_if_snooze_over(&self, now: i64) -> std::result::Result<(), ApiError> {
+        let Some(mut c) = self.conversation()? else {
+            return Ok(());
+        };
+        match c.snoozed_until {
+            Some(until) if c.status == "snoozed" && until <= now => {
+                self.set_conversation_status(&mut c, "open", None, None, now)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A new conversation of an inbox with `auto_assign` goes to the next
+    /// online agent of the workspace, round-robin. A failure leaves it
+    /// unassigned (logged): the message is stored either way.
+    async fn auto_assign(&self, c: &ConversationRow) {
+        let inbox = match self.inbox(c).await {
+            Ok(inbox) => inbox,
+            Err(_) => return,
+        };
+        if !inbox.options.auto_assign || c.assignee.is_some() {
+            return;
+        }
+        let picked = async {
+            let stub = super::workspace_stub(&self.env, &c.workspace_id)?;
+            let req =
+                super::internal_request(Method::Post, "/round-robin", Some("{}".into()), &[])?;
+            let mut resp = super::call(&stub, req).await?;
+            if resp.status_code() != 200 {
+                return Err(ApiError::new(resp.status_code(), "round-robin refused"));
+            }
+            let answer: RoundRobinAnswer = resp.json().await?;
+            Ok::<_, ApiError>(answer.agent_id)
+        }
+        .await;
+        match picked {
+            Ok(Some(agent)) => {
+                // Someone may have assigned it while we asked: theirs wins.
+                if let Ok(Some(now_row)) = self.conversation() {
+                    if now_row.assignee.is_none() {
+                        if let Err(e) = self.set_assignee(Some(&agent), None, now_ms()) {
+                            worker::console_error!(
+                                "conversation object: auto-assigning failed: {}",
+                                e.reason
+                            );
+                        }
+                    }
+                }
+            }
+            Ok(None) => {}
+            Err(e) => worker::console_error!(
+                "conversation object: asking for the next agent failed: {}",
+                e.reason
+            ),
+        }
+    }
+
+    fn set_assignee(
+        &self,
+        assignee: Option<&str>,
+        by: Option<&str>,
+        now: i64,
+    ) -> std::result::Result<(), ApiError> {
+        self.sql
+            .exec(
+                "UPDATE conversation SET assignee = ? WHERE one = 1",
+                vec![opt_text(assignee)],
+            )
+            .map_err(sql_err("updating the assignee"))?;
+        self.append(
+            now,
+            EventBody::Assigned {
+                assignee: assignee.map(str::to_string),
+                by: by.map(str::to_string),
+            },
+        )?;
+        Ok(())
+    }
+
+    /// `PATCH /conversation`: status, snooze, assignee, labels. Every
+    /// change is one event; nothing changes unless all of it is valid.
+    async fn patch_conversation(&self, req: &mut Request) -> Answer {
+        let mut conv = self.conversation_for(req)?;
+        let patch: ConversationPatch = req
+            .json()
+            .await
+            .map_err(|e| ApiError::bad_request(format!("conversation patch: {e}")))?;
+        let now = now_ms();
+        let by = Some(patch.agent_id.as_str());
+        // Check everything before changing anything.
+        let status = match (patch.status.as_deref(), patch.snoozed_until) {
+            (None, None) => None,
+            (None, Some(until)) if conv.status == "snoozed" => Some(("snoozed", Some(until))),
+            (None, Some(_)) => {
+                return Err(ApiError::bad_request(
+                    "snoozed_until goes with status \"snoozed\"",
+                ))
+            }
+            (Some("snoozed"), until) => Some(("snoozed", until)),
+            (Some(s), None) => match STATUSES.iter().find(|k| **k == s) {
+                Some(known) => Some((*known, None)),
+                None => {
+                    return Err(ApiError::bad_request(
+                        "status must be one of open, pending, resolved, snoozed",
+                    ))
+                }
+            },
+            (Some(_), Some(_)) => {
+                return Err(ApiError::bad_request(
+                    "snoozed_until goes with status \"snoozed\" only",
+                ))
+            }
+        };
+        if let Some(("snoozed", until)) = status {
+            match until {
+                Some(t) if t > now => {}
+                _ => {
+                    return Err(ApiError::bad_request(
+                        "snoozing needs snoozed_until: a time in the future, in ms since the epoch",
+                    ))
+                }
+            }
+        }
+        let labels_json = match &patch.labels {
+            Some(l) => Some(
+                serde_json::to_string(l)
+                    .map_err(|e| ApiError::internal("serializing labels", e))?,
+            ),
+            None => None,
+        };
+        if let Some((s, until)) = status {
+            if s != conv.status || until != conv.snoozed_until {
+                self.set_conversation_status(&mut conv, s, until, by, now)?;
+            }
+        }
+        if let Some(assignee) = &patch.assignee {
+            if *assignee != conv.assignee {
+                self.set_assignee(assignee.as_deref(), by, now)?;
+                conv.assignee = assignee.clone();
+            }
+        }
+        if let (Some(labels), Some(labels_json)) = (patch.labels, labels_json) {
+            if labels != conv.labels() {
+                self.sql
+                    .exec(
+                        "UPDATE conversation SET labels = ? WHERE one = 1",
+                        vec![text(&labels_json)],
+                    )
+                    .map_err(sql_err("updating labels"))?;
+                conv.labels = labels_json;
+                self.append(
+                    now,
+                    EventBody::Labels {
+                        labels,
+                        by: by.map(str::to_string),
+                    },
+                )?;
+            }
+        }
+        // The snooze's end joins the alarm; the index learns of it all.
+        self.schedule_index().await;
+        json(200, &self.summary(&conv)?).map_err(ApiError::from)
+    }
+
+    /// `PATCH /contact`: an agent edits name, email, phone or notes.
+    async fn patch_contact(&self, req: &mut Request) -> Answer {
+        let conv = self.conversation_for(req)?;
+        let patch: ContactPatch = req
+            .json()
+            .await
+            .map_err(|e| ApiError::bad_request(format!("contact patch: {e}")))?;
+        let before = conv.contact();
+        let mut contact = before.clone();
+        let mut edited: Vec<&str> = Vec::new();
+        let fields = [
+            ("name", patch.name, &mut contact.name),
+            ("email", patch.email, &mut contact.email),
+            ("phone", patch.phone, &mut contact.phone),
+            ("notes", patch.notes, &mut contact.notes),
+        ];
+        for (field, value, slot) in fields {
+            if let Some(value) = value {
+                *slot = value;
+                edited.push(field);
+            }
+        }
+        for field in edited {
+            self.sql
+                .exec(
+                    "INSERT OR IGNORE INTO contact_edits (field) VALUES (?)",
+                    vec![text(field)],
+                )
+                .map_err(sql_err("recording a contact edit"))?;
+        }
+        if contact != before {
+            let contact_json = serde_json::to_string(&contact)
+                .map_err(|e| ApiError::internal("serializing a contact", e))?;
+            self.sql
+                .exec(
+                    "UPDATE conversation SET contact = ? WHERE one = 1",
+                    vec![text(&contact_json)],
+                )
+                .map_err(sql_err("updating the contact"))?;
+            self.append(
+                now_ms(),
+                EventBody::ContactUpdated {
+                    contact: contact.clone(),
+                    by: Some(patch.agent_id),
+                },
+            )?;
+            self.schedule_index().await;
+        }
+        json(200, &contact).map_err(ApiError::from)
+    }
+
+    /// `GET /export`: every message, oldest first, with the conversation.
+    fn export(&self, req: &Request) -> Answer {
+        let conv = self.conversation_for(req)?;
+        let rows = self
+            .sql
+            .exec(
+                &format!("SELECT {MESSAGE_COLUMNS} FROM messages ORDER BY seq"),
+                None,
+            )
+            .and_then(|c| c.to_array::<MessageRow>())
+            .map_err(sql_err("reading messages to export"))?;
+        let messages = rows
+            .into_iter()
+            .filter_map(|r| r.into_message(&conv.id))
+            .collect();
+        let transcript = Transcript {
+            conversation: TranscriptHeader {
+                id: conv.id.clone(),
+                inbox_id: conv.inbox_id.clone(),
+                channel: conv.channel.clone(),
+                contact: conv.contact(),
+                status: conv.status.clone(),
+                snoozed_until: conv.snoozed_until,
+                assignee: conv.assignee.clone(),
+                labels: conv.labels(),
+                created_at: conv.created_at,
+            },
+            messages,
+            exported_at: now_ms(),
+        };
+        json(200, &transcript).map_err(ApiError::from)
+    }
+
+    /// `POST /erase`: deletes everything this object stores and closes its
+    /// sockets, then finishes with the workspace index and the audit log
+    /// (retried by the alarm if either cannot be reached now). Answers 200
+    /// when all of it is done, 202 when the rest is left to the alarm.
+    async fn erase(&self, req: &mut Request) -> Answer {
+        let conv = self.conversation_for(req)?;
+        let body: EraseRequest = req
+            .json()
+            .await
+            .map_err(|e| ApiError::bad_request(format!("erase body: {e}")))?;
+        let audit_id = crate::runtime::new_id("au_")?;
+        let storage = self.state.storage();
+        storage.delete_alarm().await?;
+        storage.delete_all().await?;
+        self.alarm_at.set(Some(None));
+        self.sql
+            .exec(SCHEMA, None)
+            .map_err(sql_err("recreating the tables after erasure"))?;
+        self.last_seq.set(0);
+        // What is left to do, with ids only: nothing of the contact.
+        self.sql
+            .exec(
+                "INSERT INTO erasure (one, conversation_id, workspace_id, actor_id, audit_id, at) \
+                 VALUES (1, ?, ?, ?, ?, ?)",
+                vec![
+                    text(&conv.id),
+                    text(&conv.workspace_id),
+                    text(&body.actor_id),
+                    text(&audit_id),
+                    int(now_ms()),
+                ],
+            )
+            .map_err(sql_err("recording an erasure"))?;
+        for ws in self.state.get_websockets() {
+            let _ = ws.close(Some(1000), Some("conversation erased"));
+        }
+        self.waiters.wake_all();
+        let done = self.finish_erasure().await;
+        if !done {
+            self.schedule_alarm(Some(now_ms() + INDEX_RETRY_MS)).await;
+        }
+        json(
+            if done { 200 } else { 202 },
+            &serde_json::json!({ "erased": conv.id, "complete": done }),
+        )
+        .map_err(ApiError::from)
+    }
+
+    /// The rest of an erasure: the workspace forgets the conversation, and
+    /// the audit log records who erased it. True when nothing is left.
+    async fn finish_erasure(&self) -> bool {
+        #[derive(Deserialize)]
+        struct Pending {
+            conversation_id: String,
+            workspace_id: String,
+            actor_id: String,
+            audit_id: String,
+            at: i64,
+            index_done: i64,
+            audit_done: i64,
+        }
+        let pending = self
+            .sql
+            .exec(
+                "SELECT conversation_id, workspace_id, actor_id, audit_id, at, index_done, \
+                 audit_done FROM erasure WHERE one = 1",
+                None,
+            )
+            .and_then(|c| c.to_array::<Pending>());
+        let p = match pending {
+            Ok(rows) => match rows.into_iter().next() {
+                Some(p) => p,
+                None => return true,
+            },
+            Err(e) => {
+                worker::console_error!("conversation object: reading an erasure failed: {e}");
+                return false;
+            }
+        };
+        if p.index_done == 0 {
+            let forgotten = async {
+                let stub = super::workspace_stub(&self.env, &p.workspace_id)?;
+                let body = serde_json::to_string(&WorkspaceErase {
+                    conversation_id: p.conversation_id.clone(),
+                })
+                .map_err(|e| ApiError::internal("serializing an erasure", e))?;
+                let req = super::internal_request(Method::Post, "/erase", Some(body), &[])?;
+                let resp = super::call(&stub, req).await?;
+                if resp.status_code() == 200 {
+                    Ok(())
+                } else {
+                    Err(ApiError::new(
+                        resp.status_code(),
+                        "workspace refused the erasure",
+                    ))
+                }
+            }
+            .await;
+            if let Err(e) = forgotten {
+                worker::console_error!(
+                    "conversation object: erasing from the index failed (will retry): {}",
+                    e.reason
+                );
+                return false;
+            }
+            // A customer who wrote again since has a new conversation under
+            // the same id: have the index take it afresh.
+            let _ = self.sql.exec("UPDATE erasure SET index_done = 1", None);
+            let _ = self
+                .sql
+                .exec("UPDATE conversation SET indexed_seq = 0", None);
+        }
+        if p.audit_done == 0 {
+            let recorded = async {
+                let database = db::database(&self.env)?;
+                db::record_audit(
+                    &database,
+                    &db::AuditEntry {
+                        id: &p.audit_id,
+                        workspace_id: &p.workspace_id,
+                        actor_id: &p.actor_id,
+                        action: "erase_contact",
+                        target: &p.conversation_id,
+                        detail: "{}",
+                        at: p.at,
+                    },
+                )
+                .await
+            }
+            .await;
+            if let Err(e) = recorded {
+                worker::console_error!(
+                    "conversation object: recording the erasure's audit entry failed (will retry): {}",
+                    e.reason
+                );
+                return false;
+            }
+        }
+        let _ = self.sql.exec("DELETE FROM erasure", None);
+        true
+    }
+}
+
+/// Adds `column` to `table` when an object created before it lacks it.
+fn add_column_if_missing(sql: &SqlStorage, table: &str, column: &str, decl: &str) {
+    #[derive(Deserialize)]
+    struct Col {
+        name: String,
+    }
+    let columns = sql
+        .exec(&format!("PRAGMA table_info({table})"), None)
+        .and_then(|c| c.to_array::<Col>());
+    match columns {
+        Ok(cols) if cols.iter().any(|c| c.name == column) => {}
+        Ok(_) => {
+            if let Err(e) = sql.exec(
+                &format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"),
+                None,
+            ) {
+                worker::console_error!("conversation object: adding {table}.{column} failed: {e}");
+            }
+        }
+        Err(e) => {
+            worker::console_error!("conversation object: reading {table}'s columns failed: {e}")
+        }
     }
 }
 

@@ -41,3 +41,85 @@ pub struct IndexUpdate {
     #[serde(default)]
     pub docs: Vec<SearchDoc>,
 }
+
+/// Deserializes a field that is present (even as `null`) into `Some`, so
+/// `Option<Option<T>>` tells "absent" (`None`) from "set to null"
+/// (`Some(None)`).
+pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// `PATCH /conversation` on a conversation: what an agent changes. Absent
+/// fields stay as they are. The worker has checked the assignee belongs to
+/// the workspace and the labels' shape.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct ConversationPatch {
+    pub agent_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snoozed_until: Option<i64>,
+    /// `Some(None)` unassigns.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub assignee: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Vec<String>>,
+}
+
+/// `PATCH /contact` on a conversation: the fields an agent edits; `Some(None)`
+/// clears one. A field an agent set is no longer overwritten by what the
+/// platform says.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct ContactPatch {
+    pub agent_id: String,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub name: Option<Option<String>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub email: Option<Option<String>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub phone: Option<Option<String>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub notes: Option<Option<String>>,
+}
+
+/// `POST /erase` on a conversation: who asked.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct EraseRequest {
+    pub actor_id: String,
+}
+
+/// `POST /erase` on a workspace: forget everything of this conversation.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct WorkspaceErase {
+    pub conversation_id: String,
+}
+
+/// `POST /round-robin` on a workspace: the next online agent, if any.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct RoundRobinAnswer {
+    pub agent_id: Option<String>,
+}

@@ -13,8 +13,12 @@
 //! - `GET /search?q&cursor&limit` — messages matching `q`, newest first.
 //! - `GET /feed?since&wait` — feed events after `since` (long-poll twin).
 //! - `GET /live?since` — WebSocket: feed events after `since`, then live.
+//! - `POST /round-robin` — the next online agent after the last one given
+//!   (for auto-assignment), or none.
+//! - `POST /erase` — forgets a conversation: its index entry, labels and
+//!   search documents; feed events about it become tombstones.
 
-use super::internal::IndexUpdate;
+use super::internal::{IndexUpdate, RoundRobinAnswer, WorkspaceErase};
 use super::sockets::{self, SocketIdentity, Waiters};
 use super::sql::{int, opt_text, scalar, sql_err, text, Body};
 use super::{HEADER_AGENT, HEADER_WORKSPACE};
@@ -53,6 +57,7 @@ CREATE TRIGGER IF NOT EXISTS docs_fts_delete AFTER DELETE ON docs BEGIN
 END;
 CREATE TABLE IF NOT EXISTS presence (agent_id TEXT PRIMARY KEY, status TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS feed (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS round_robin (one INTEGER PRIMARY KEY CHECK (one = 1), last_agent TEXT NOT NULL);
 ";
 
 #[durable_object]
@@ -109,6 +114,8 @@ impl DurableObject for WorkspaceObject {
             (Method::Get, "/search") => self.search(&req),
             (Method::Get, "/feed") => self.poll_feed(&req).await,
             (Method::Get, "/live") => self.live(&req),
+            (Method::Post, "/round-robin") => self.round_robin(),
+            (Method::Post, "/erase") => self.erase(&mut req).await,
             _ => Err(ApiError::not_found("workspace route")),
         };
         match result {
@@ -244,6 +251,127 @@ impl WorkspaceObject {
             conversation: Box::new(summary),
         })?;
         json(200, &serde_json::json!({ "applied": true })).map_err(ApiError::from)
+    }
+
+    /// `POST /round-robin`: the online agent after the one given last (by
+    /// id, wrapping around), remembered for next time. `away` and
+    /// `offline` agents are skipped.
+    fn round_robin(&self) -> Answer {
+        #[derive(Deserialize)]
+        struct Row {
+            agent_id: String,
+        }
+        let next = |after: &str| -> std::result::Result<Option<String>, ApiError> {
+            Ok(self
+                .sql
+                .exec(
+                    "SELECT agent_id FROM presence WHERE status = 'online' AND agent_id > ? \
+                     ORDER BY agent_id LIMIT 1",
+                    vec![text(after)],
+                )
+                .and_then(|c| c.to_array::<Row>())
+                .map_err(sql_err("finding the next online agent"))?
+                .into_iter()
+                .next()
+                .map(|r| r.agent_id))
+        };
+        let last = self
+            .sql
+            .exec(
+                "SELECT last_agent AS agent_id FROM round_robin WHERE one = 1",
+                None,
+            )
+            .and_then(|c| c.to_array::<Row>())
+            .map_err(sql_err("reading the round-robin pointer"))?
+            .into_iter()
+            .next()
+            .map(|r| r.agent_id)
+            .unwrap_or_default();
+        let picked = match next(&last)? {
+            Some(a) => Some(a),
+            None => next("")?,
+        };
+        if let Some(agent) = &picked {
+            self.sql
+                .exec(
+                    "INSERT INTO round_robin (one, last_agent) VALUES (1, ?) \
+                     ON CONFLICT(one) DO UPDATE SET last_agent = excluded.last_agent",
+                    vec![text(agent)],
+                )
+                .map_err(sql_err("moving the round-robin pointer"))?;
+        }
+        json(200, &RoundRobinAnswer { agent_id: picked }).map_err(ApiError::from)
+    }
+
+    /// `POST /erase` `{conversation_id}`: removes the conversation's index
+    /// entry, labels and search documents (and compacts the search index so
+    /// no deleted text lingers in it), replaces every feed event about it
+    /// with a tombstone of the same `seq`, then pushes one more tombstone so
+    /// open dashboards drop it. Repeating it changes nothing more.
+    async fn erase(&self, req: &mut Request) -> Answer {
+        let body: WorkspaceErase = req
+            .json()
+            .await
+            .map_err(|e| ApiError::bad_request(format!("erase body: {e}")))?;
+        let id = body.conversation_id;
+        let known = scalar(
+            &self.sql,
+            "SELECT COUNT(*) AS n FROM conversations WHERE id = ?",
+            vec![text(&id)],
+            0,
+        )
+        .map_err(sql_err("reading an index entry"))?
+            > 0;
+        for statement in [
+            "DELETE FROM conversations WHERE id = ?",
+            "DELETE FROM conversation_labels WHERE conversation_id = ?",
+            "DELETE FROM docs WHERE conversation_id = ?",
+        ] {
+            self.sql
+                .exec(statement, vec![text(&id)])
+                .map_err(sql_err("erasing a conversation from the index"))?;
+        }
+        // FTS5 keeps deleted terms in old segments until they are merged.
+        self.sql
+            .exec("INSERT INTO docs_fts(docs_fts) VALUES ('optimize')", None)
+            .map_err(sql_err("compacting the search index"))?;
+        #[derive(Deserialize)]
+        struct Mention {
+            seq: i64,
+            at: i64,
+        }
+        let mentions = self
+            .sql
+            .exec(
+                "SELECT seq, at FROM feed WHERE json_extract(body, '$.type') = 'conversation' \
+                 AND json_extract(body, '$.conversation.id') = ?",
+                vec![text(&id)],
+            )
+            .and_then(|c| c.to_array::<Mention>())
+            .map_err(sql_err("finding feed events to erase"))?;
+        let tombstoned = mentions.len();
+        for m in mentions {
+            let tombstone = serde_json::to_string(&FeedEvent {
+                seq: m.seq,
+                at: m.at,
+                body: FeedBody::Erased {
+                    conversation_id: id.clone(),
+                },
+            })
+            .map_err(|e| ApiError::internal("serializing a tombstone", e))?;
+            self.sql
+                .exec(
+                    "UPDATE feed SET body = ? WHERE seq = ?",
+                    vec![text(&tombstone), int(m.seq)],
+                )
+                .map_err(sql_err("replacing a feed event with a tombstone"))?;
+        }
+        if known || tombstoned > 0 {
+            self.append(FeedBody::Erased {
+                conversation_id: id,
+            })?;
+        }
+        json(200, &serde_json::json!({ "tombstoned": tombstoned })).map_err(ApiError::from)
     }
 
     fn append(&self, body: FeedBody) -> std::result::Result<i64, ApiError> {

@@ -15,13 +15,13 @@ use switchboard_core::ids::is_id;
 use switchboard_core::model::Content;
 use worker::{Env, Method, Request, Response};
 
-async fn caller(req: &Request, env: &Env) -> ApiResult<Agent> {
+pub(super) async fn caller(req: &Request, env: &Env) -> ApiResult<Agent> {
     let config = Config::from_env(env);
     let database = db::database(env)?;
     auth::authenticate(req, &config, &database).await
 }
 
-fn check_id(id: &str) -> ApiResult<()> {
+pub(super) fn check_id(id: &str) -> ApiResult<()> {
     if is_id(id, "cv_") {
         Ok(())
     } else {
@@ -92,7 +92,11 @@ pub async fn messages(req: Request, env: &Env, id: &str) -> ApiResult<Response> 
 
 #[derive(Deserialize)]
 struct WriteIn {
-    text: String,
+    #[serde(default)]
+    text: Option<String>,
+    /// A canned response's shortcode, sent as its text.
+    #[serde(default)]
+    canned: Option<String>,
     #[serde(default)]
     kind: Option<String>,
 }
@@ -101,13 +105,26 @@ struct WriteIn {
 /// `{text}` replies to the customer through the conversation's channel:
 /// stored `pending`, sent, then `sent` (or `failed` with the platform's
 /// reason; transient failures are retried by the outbox). `{kind: "note",
-/// text}` stores a private note that never leaves Switchboard. 201 with the
-/// message as it stands.
+/// text}` stores a private note that never leaves Switchboard. `{canned:
+/// "<shortcode>"}` instead of `text` sends that canned response's text (422
+/// if the workspace has none by that shortcode). 201 with the message as it
+/// stands.
 pub async fn write(mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
     let agent = caller(&req, env).await?;
     check_id(id)?;
     let input: WriteIn = json_body(&mut req).await?;
-    let text = input.text.trim().to_string();
+    let text = match (input.text, input.canned) {
+        (Some(text), None) => text,
+        (None, Some(shortcode)) => {
+            let database = db::database(env)?;
+            db::canned_by_shortcode(&database, &agent.workspace_id, shortcode.trim())
+                .await?
+                .map(|c| c.text)
+                .ok_or_else(|| ApiError::new(422, "no canned response with that shortcode"))?
+        }
+        _ => return Err(ApiError::bad_request("send either text or canned")),
+    };
+    let text = text.trim().to_string();
     if text.is_empty() || text.chars().count() > 4096 {
         return Err(ApiError::bad_request("text must be 1 to 4096 characters"));
     }

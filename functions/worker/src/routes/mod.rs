@@ -2,6 +2,8 @@
 //! the module named after what it serves.
 
 mod accounts;
+mod canned;
+mod conversation_tools;
 mod conversations;
 mod feed;
 mod inboxes;
@@ -38,6 +40,22 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         (Method::Post, ["api", "conversations", id, "read"]) => {
             conversations::read(req, &env, id).await
         }
+        (Method::Patch, ["api", "conversations", id]) => {
+            conversation_tools::patch(req, &env, id).await
+        }
+        (Method::Patch, ["api", "conversations", id, "contact"]) => {
+            conversation_tools::patch_contact(req, &env, id).await
+        }
+        (Method::Get, ["api", "conversations", id, "export"]) => {
+            conversation_tools::export(req, &env, id).await
+        }
+        (Method::Post, ["api", "conversations", id, "erase"]) => {
+            conversation_tools::erase(req, &env, id).await
+        }
+        (Method::Get, ["api", "audit_log"]) => conversation_tools::audit_log(req, &env).await,
+        (Method::Get, ["api", "canned_responses"]) => canned::list(req, &env).await,
+        (Method::Post, ["api", "canned_responses"]) => canned::create(req, &env).await,
+        (Method::Delete, ["api", "canned_responses", id]) => canned::delete(req, &env, id).await,
         (Method::Get, ["api", "search"]) => conversations::search(req, &env).await,
         (Method::Get, ["api", "live"]) => feed::live(req, &env).await,
         (Method::Get, ["api", "feed"]) => feed::poll(req, &env).await,

@@ -1,0 +1,185 @@
+//! A conversation's transcript, exported as JSON or CSV
+//! (`GET /api/conversations/{id}/export`).
+//!
+//! The JSON form is [`Transcript`] as is. The CSV form has one row per
+//! message, RFC 4180 quoting (a field with a comma, a quote or a line break
+//! is quoted, quotes doubled), CRLF line ends, and a header row.
+
+use crate::model::{Contact, Direction, Message};
+use serde::{Deserialize, Serialize};
+
+/// Everything a conversation holds that a person would read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transcript {
+    pub conversation: TranscriptHeader,
+    /// Every message, oldest first: inbound, replies, notes, activity.
+    pub messages: Vec<Message>,
+    /// Milliseconds since the epoch.
+    pub exported_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TranscriptHeader {
+    pub id: String,
+    pub inbox_id: String,
+    pub channel: String,
+    pub contact: Contact,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snoozed_until: Option<i64>,
+    pub assignee: Option<String>,
+    #[serde(default)]
+    pub labels: Vec<String>,
+    pub created_at: i64,
+}
+
+/// The CSV columns, in order.
+pub const CSV_HEADER: [&str; 9] = [
+    "seq",
+    "created_at",
+    "direction",
+    "kind",
+    "sender",
+    "status",
+    "text",
+    "message_id",
+    "platform_id",
+];
+
+/// The transcript as CSV: a header row, then one row per message.
+pub fn to_csv(t: &Transcript) -> String {
+    let mut out = String::new();
+    push_row(&mut out, CSV_HEADER.iter().map(|h| h.to_string()));
+    for m in &t.messages {
+        let sender = match (m.direction, &m.sender_id) {
+            (Direction::Inbound, _) => "customer".to_string(),
+            (Direction::Outbound, Some(agent)) => agent.clone(),
+            (Direction::Outbound, None) => "business".to_string(),
+        };
+        push_row(
+            &mut out,
+            [
+                m.seq.to_string(),
+                iso8601(m.created_at),
+                m.direction.as_str().to_string(),
+                m.kind.clone(),
+                sender,
+                m.status.as_str().to_string(),
+                m.text.clone(),
+                m.id.clone(),
+                m.platform_id.clone().unwrap_or_default(),
+            ],
+        );
+    }
+    out
+}
+
+fn push_row(out: &mut String, fields: impl IntoIterator<Item = String>) {
+    for (n, f) in fields.into_iter().enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        out.push_str(&csv_field(&f));
+    }
+    out.push_str("\r\n");
+}
+
+/// One field, quoted when it must be.
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Milliseconds since the epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC).
+pub fn iso8601(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let millis = ms.rem_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian
+/// (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Content, MessageStatus};
+
+    #[test]
+    fn dates_are_utc_iso() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso8601(951_782_400_123), "2000-02-29T00:00:00.123Z");
+        assert_eq!(iso8601(1_763_000_000_000), "2025-11-13T02:13:20.000Z");
+    }
+
+    #[test]
+    fn fields_are_quoted_only_when_needed() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn csv_has_a_header_and_a_row_per_message() {
+        let t = Transcript {
+            conversation: TranscriptHeader {
+                id: "cv_1".into(),
+                inbox_id: "in_1".into(),
+                channel: "messenger".into(),
+                contact: Contact::new("psid"),
+                status: "open".into(),
+                snoozed_until: None,
+                assignee: None,
+                labels: vec![],
+                created_at: 0,
+            },
+            messages: vec![Message {
+                id: "msg_1".into(),
+                conversation_id: "cv_1".into(),
+                seq: 1,
+                direction: Direction::Inbound,
+                kind: "text".into(),
+                text: "a, \"b\"\nc".into(),
+                content: Content::Text {
+                    text: "a, \"b\"\nc".into(),
+                },
+                platform_id: Some("m1".into()),
+                status: MessageStatus::Received,
+                error: None,
+                reply_to: None,
+                sender_id: None,
+                created_at: 0,
+            }],
+            exported_at: 0,
+        };
+        assert_eq!(
+            to_csv(&t),
+            "seq,created_at,direction,kind,sender,status,text,message_id,platform_id\r\n\
+             1,1970-01-01T00:00:00.000Z,inbound,text,customer,received,\"a, \"\"b\"\"\nc\",msg_1,m1\r\n"
+        );
+    }
+}

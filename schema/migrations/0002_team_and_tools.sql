@@ -59,3 +59,13 @@ CREATE TABLE audit_log (
   created_at   INTEGER NOT NULL
 );
 CREATE INDEX audit_by_workspace ON audit_log(workspace_id, created_at);
+
+-- Sessions: each token names one; logout revokes just that one.
+CREATE TABLE sessions (
+  id           TEXT PRIMARY KEY,              -- se_…
+  agent_id     TEXT NOT NULL REFERENCES agents(id),
+  created_at   INTEGER NOT NULL,
+  expires_at   INTEGER NOT NULL,
+  revoked_at   INTEGER
+);
+CREATE INDEX sessions_by_agent ON sessions(agent_id);

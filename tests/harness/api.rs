@@ -109,6 +109,19 @@ impl Api {
         )
     }
 
+    pub fn send_patch(&self, path: &str, body: &Value) -> Answer {
+        let bytes = serde_json::to_vec(body).unwrap_or_default();
+        send(
+            self.request("PATCH", path)
+                .set("content-type", "application/json"),
+            Some(&bytes),
+        )
+    }
+
+    pub fn delete(&self, path: &str) -> Answer {
+        send(self.request("DELETE", path), None)
+    }
+
     pub fn post_raw(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
         let mut r = self.request("POST", path);
         for (k, v) in headers {

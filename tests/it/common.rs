@@ -295,3 +295,22 @@ pub fn check_history(history: &[Value], expected: &[Expect], direction: &str) {
         e.check(m, direction);
     }
 }
+
+/// Invites a teammate with `role` (`agent` or `admin`) through the real
+/// invitation flow; returns a client holding their token, and their id.
+pub fn teammate(admin: &Api, role: &str) -> (Api, String) {
+    let email = format!("{role}-{}@example.test", unique());
+    let inv = admin
+        .post("/api/invitations", &json!({"email": email, "role": role}))
+        .expect_status(201);
+    let accepted = Api::new(&admin.base)
+        .post(
+            "/api/invitations/accept",
+            &json!({"token": inv.body["token"], "name": "Teammate", "password": "teammate password"}),
+        )
+        .expect_status(201);
+    (
+        admin.with_token(accepted.body["token"].as_str().unwrap()),
+        accepted.body["agent_id"].as_str().unwrap().to_string(),
+    )
+}

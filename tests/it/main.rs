@@ -2,6 +2,7 @@
 //! fresh state folder (see `switchboard_tests::Server`) and drives it over
 //! HTTP and WebSocket, as a platform, an agent and a stranger would.
 
+mod accounts;
 mod channels;
 mod common;
 mod outbound;
@@ -11,3 +12,4 @@ mod slice;
 mod tenancy;
 mod tools;
 mod webhooks;
+mod widget;

@@ -687,26 +687,7 @@ fn erasure_removes_history_list_search_and_feed_and_is_audited() {
     assert!(summary["contact"].get("email").is_none());
 }
 
-/// Invites a teammate through the real invitation flow.
-fn teammate(admin: &Api, role: &str) -> (Api, String) {
-    let email = format!("{role}-{}@example.test", unique());
-    let inv = admin
-        .post("/api/invitations", &json!({"email": email, "role": role}))
-        .expect_status(201);
-    let accepted = Api::new(&admin.base)
-        .post(
-            "/api/invitations/accept",
-            &json!({"token": inv.body["token"], "name": "Teammate", "password": "teammate password"}),
-        )
-        .expect_status(201);
-    (
-        admin.with_token(accepted.body["token"].as_str().unwrap()),
-        accepted.body["agent_id"].as_str().unwrap().to_string(),
-    )
-}
-
 #[test]
-#[ignore = "waits for invitations (POST /api/invitations)"]
 fn agents_work_conversations_but_only_admins_erase_or_manage_canned_responses() {
     let server = Server::start();
     let (ws, _owner, cv) = setup(&server, "roles", "psid-roles", "hello");
@@ -780,7 +761,6 @@ fn new_conversation_assignee(ws: &Workspace, psid: &str) -> Option<String> {
 }
 
 #[test]
-#[ignore = "waits for PATCH /api/inboxes and invitations"]
 fn round_robin_assigns_new_conversations_to_online_agents_only() {
     let server = Server::start();
     let (ws, owner, first) = setup(&server, "rr", "psid-rr0", "before auto-assign");

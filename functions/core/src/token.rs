@@ -24,6 +24,9 @@ pub struct Claims {
     pub exp: i64,
     /// The subject's token version when the token was issued.
     pub ver: i64,
+    /// The session this token belongs to (`se_…`); logout revokes it.
+    #[serde(default)]
+    pub sid: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +75,13 @@ pub fn verify(secret: &[u8], token: &str, now_secs: i64) -> Result<Claims, Token
     Ok(claims)
 }
 
+/// The hex SHA-256 of a bearer secret (an invitation token, an API key):
+/// what is stored instead of the secret, so a leaked table grants nothing.
+pub fn secret_digest(secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,6 +93,7 @@ mod tests {
             role: "owner".into(),
             exp: 2_000,
             ver: 3,
+            sid: "se_1".into(),
         }
     }
 

@@ -79,6 +79,21 @@ impl EventBody {
             EventBody::Read { .. } => "read",
         }
     }
+
+    /// Events only agents may see: private notes and internal activity,
+    /// who is assigned, labels, and what agents wrote about the contact.
+    /// A visitor's stream skips them (its `seq` then jumps over them).
+    pub fn is_private(&self) -> bool {
+        match self {
+            EventBody::MessageCreated { message } => !message.content.leaves_switchboard(),
+            EventBody::Assigned { .. }
+            | EventBody::ContactUpdated { .. }
+            | EventBody::Labels { .. } => true,
+            EventBody::MessageStatus { .. }
+            | EventBody::ConversationStatus { .. }
+            | EventBody::Read { .. } => false,
+        }
+    }
 }
 
 /// A conversation as the list shows it, kept current in the workspace's

@@ -1,28 +1,37 @@
-//! Who is calling: an agent, proven by a session token.
+//! Who is calling: an agent with a session token, or the workspace's own
+//! systems with an API key.
 //!
-//! The token is taken from `Authorization: Bearer`, the `sb_session` cookie
-//! (the dashboard), or `?token=` (WebSockets, which cannot set headers from
-//! a browser). Its MAC and expiry are checked, then D1 confirms the agent
-//! still exists and the token's version is current, so logout and removal
-//! revoke at once.
+//! A session token is taken from `Authorization: Bearer`, the `sb_session`
+//! cookie (the dashboard), or `?token=` (WebSockets, which cannot set
+//! headers from a browser). Its MAC and expiry are checked, then D1
+//! confirms the agent still exists, the token's version is current
+//! (password change, role change, removal) and its session is not revoked
+//! (logout). An API key (`sbk_…`) is looked up by its hash; a `read` key
+//! may only read.
 
+use crate::accounts_db;
 use crate::config::Config;
 use crate::db;
 use crate::http::{query, ApiError, ApiResult};
-use crate::runtime::now_secs;
-use switchboard_core::token::{self, Claims};
-use worker::{D1Database, Request};
+use crate::runtime::{new_id, now_ms, now_secs};
+use switchboard_core::token::{self, secret_digest, Claims};
+use worker::{D1Database, Method, Request};
 
-/// An authenticated agent. Only [`authenticate`] makes one.
+/// An authenticated caller. Only [`authenticate`] makes one.
 #[derive(Debug, Clone)]
 pub struct Agent {
+    /// The agent's id, or the API key's id (`ak_…`).
     pub agent_id: String,
     pub workspace_id: String,
     pub role: Role,
+    /// The session a human's token belongs to; `None` for an API key.
+    pub session_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {
+    /// The workspace's own systems, through an API key: agent's rights at most.
+    ApiKey,
     Agent,
     Admin,
     Owner,
@@ -40,12 +49,23 @@ impl Role {
 }
 
 impl Agent {
-    /// 403 unless the agent is an admin or the owner.
+    /// 403 unless a human admin or the owner is calling.
     pub fn require_admin(&self) -> ApiResult<()> {
         if self.role >= Role::Admin {
             Ok(())
         } else {
             Err(ApiError::forbidden("this needs an admin or the owner"))
+        }
+    }
+
+    /// 403 for API keys: things only a person may do (their profile…).
+    pub fn require_human(&self) -> ApiResult<()> {
+        if self.role >= Role::Agent {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(
+                "an API key cannot do this; log in as an agent",
+            ))
         }
     }
 }
@@ -63,6 +83,9 @@ fn cookie(req: &Request) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
+/// The prefix of every API key.
+pub const API_KEY_PREFIX: &str = "sbk_";
+
 pub async fn authenticate(req: &Request, config: &Config, db: &D1Database) -> ApiResult<Agent> {
     let token = bearer(req)
         .or_else(|| cookie(req))
@@ -70,35 +93,76 @@ pub async fn authenticate(req: &Request, config: &Config, db: &D1Database) -> Ap
         .ok_or_else(|| {
             ApiError::unauthorized("missing token: send Authorization: Bearer <token>")
         })?;
+    if token.starts_with(API_KEY_PREFIX) {
+        return authenticate_key(req, db, &token).await;
+    }
     let claims = token::verify(&config.session_secret, &token, now_secs())
         .map_err(|e| ApiError::unauthorized(e.reason()))?;
-    let role = Role::parse(&claims.role)
-        .ok_or_else(|| ApiError::unauthorized("token is not an agent's"))?;
     let row = db::agent(db, &claims.ws, &claims.sub)
         .await?
         .ok_or_else(|| ApiError::unauthorized("token's agent no longer exists"))?;
-    if row.removed_at.is_some() || row.token_version != claims.ver {
+    if row.removed_at.is_some()
+        || row.token_version != claims.ver
+        || !accounts_db::session_live(db, &claims.sid, &row.id).await?
+    {
         return Err(ApiError::unauthorized(
             "token has been revoked; log in again",
         ));
     }
+    let role =
+        Role::parse(&row.role).ok_or_else(|| ApiError::unauthorized("token is not an agent's"))?;
     Ok(Agent {
         agent_id: row.id,
         workspace_id: row.workspace_id,
-        role: Role::parse(&row.role).unwrap_or(role),
+        role,
+        session_id: Some(claims.sid),
     })
 }
 
-/// A fresh session token for an agent.
-pub fn issue(config: &Config, agent: &db::AgentRow) -> String {
-    token::sign(
+async fn authenticate_key(req: &Request, db: &D1Database, key: &str) -> ApiResult<Agent> {
+    let stored = accounts_db::api_key_by_hash(db, &secret_digest(key))
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("API key is unknown or revoked"))?;
+    let scopes: Vec<String> = serde_json::from_str(&stored.scopes).unwrap_or_default();
+    let writes = !matches!(req.method(), Method::Get | Method::Head);
+    if writes && !scopes.iter().any(|s| s == "write") {
+        return Err(ApiError::forbidden(
+            "this API key may only read (scope \"read\")",
+        ));
+    }
+    Ok(Agent {
+        agent_id: stored.id,
+        workspace_id: stored.workspace_id,
+        role: Role::ApiKey,
+        session_id: None,
+    })
+}
+
+/// Starts a session for an agent and returns its token.
+pub async fn issue(
+    config: &Config,
+    database: &D1Database,
+    agent: &db::AgentRow,
+) -> ApiResult<String> {
+    let sid = new_id("se_")?;
+    let exp = now_secs() + config.session_ttl_secs;
+    accounts_db::create_session(
+        database,
+        &sid,
+        &agent.id,
+        now_ms(),
+        exp.saturating_mul(1000),
+    )
+    .await?;
+    Ok(token::sign(
         &config.session_secret,
         &Claims {
             sub: agent.id.clone(),
             ws: agent.workspace_id.clone(),
             role: agent.role.clone(),
-            exp: now_secs() + config.session_ttl_secs,
+            exp,
             ver: agent.token_version,
+            sid,
         },
-    )
+    ))
 }

@@ -14,6 +14,8 @@ use worker::{Request, Response};
 pub struct ApiError {
     pub status: u16,
     pub reason: String,
+    /// For 429: when to try again, sent as `Retry-After`.
+    pub retry_after_secs: Option<i64>,
 }
 
 impl ApiError {
@@ -21,6 +23,7 @@ impl ApiError {
         ApiError {
             status,
             reason: reason.into(),
+            retry_after_secs: None,
         }
     }
     pub fn bad_request(reason: impl Into<String>) -> Self {
@@ -31,6 +34,12 @@ impl ApiError {
     }
     pub fn forbidden(reason: impl Into<String>) -> Self {
         Self::new(403, reason)
+    }
+    pub fn too_many(reason: impl Into<String>, retry_after_secs: i64) -> Self {
+        ApiError {
+            retry_after_secs: Some(retry_after_secs.max(1)),
+            ..Self::new(429, reason)
+        }
     }
     pub fn not_found(what: &str) -> Self {
         Self::new(404, format!("{what} not found"))
@@ -57,7 +66,11 @@ pub fn json<T: Serialize>(status: u16, value: &T) -> worker::Result<Response> {
 
 /// The answer for an error: `{"error": "…"}` with its status.
 pub fn error_response(err: &ApiError) -> worker::Result<Response> {
-    json(err.status, &serde_json::json!({ "error": err.reason }))
+    let mut resp = json(err.status, &serde_json::json!({ "error": err.reason }))?;
+    if let Some(secs) = err.retry_after_secs {
+        resp.headers_mut().set("retry-after", &secs.to_string())?;
+    }
+    Ok(resp)
 }
 
 pub fn into_response(result: ApiResult<Response>) -> worker::Result<Response> {

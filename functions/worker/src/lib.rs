@@ -14,6 +14,7 @@
     )
 )]
 
+mod accounts_db;
 mod auth;
 mod config;
 mod db;

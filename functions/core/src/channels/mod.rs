@@ -10,6 +10,7 @@ pub mod messenger;
 pub(crate) mod meta;
 pub mod telegram;
 pub mod whatsapp;
+pub mod widget;
 
 use crate::inbound::InboundEvent;
 use crate::model::{Contact, Content};
@@ -26,6 +27,8 @@ pub enum Channel {
     Whatsapp,
     Telegram,
     Api,
+    /// The chat widget on the business's website.
+    Widget,
 }
 
 impl Channel {
@@ -36,16 +39,18 @@ impl Channel {
             Channel::Whatsapp => "whatsapp",
             Channel::Telegram => "telegram",
             Channel::Api => "api",
+            Channel::Widget => "widget",
         }
     }
 
     /// Every channel, in display order.
-    pub const ALL: [Channel; 5] = [
+    pub const ALL: [Channel; 6] = [
         Channel::Messenger,
         Channel::Instagram,
         Channel::Whatsapp,
         Channel::Telegram,
         Channel::Api,
+        Channel::Widget,
     ];
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -55,6 +60,7 @@ impl Channel {
             "whatsapp" => Some(Channel::Whatsapp),
             "telegram" => Some(Channel::Telegram),
             "api" => Some(Channel::Api),
+            "widget" => Some(Channel::Widget),
             _ => None,
         }
     }
@@ -100,6 +106,7 @@ pub enum Settings {
     Whatsapp(whatsapp::WhatsappSettings),
     Telegram(telegram::TelegramSettings),
     Api(api::ApiSettings),
+    Widget(widget::WidgetSettings),
 }
 
 impl Settings {
@@ -119,6 +126,7 @@ impl Settings {
                 telegram::TelegramSettings::from_json(value).map(Settings::Telegram)
             }
             Channel::Api => api::ApiSettings::from_json(value).map(Settings::Api),
+            Channel::Widget => widget::WidgetSettings::from_json(value).map(Settings::Widget),
         }
     }
 
@@ -129,6 +137,7 @@ impl Settings {
             Settings::Whatsapp(_) => Channel::Whatsapp,
             Settings::Telegram(_) => Channel::Telegram,
             Settings::Api(_) => Channel::Api,
+            Settings::Widget(_) => Channel::Widget,
         }
     }
 
@@ -140,7 +149,14 @@ impl Settings {
             Settings::Whatsapp(s) => s.public_view(),
             Settings::Telegram(s) => s.public_view(),
             Settings::Api(s) => s.public_view(),
+            Settings::Widget(s) => s.public_view(),
         }
+    }
+
+    /// True for channels whose replies reach the customer over our own
+    /// sockets (the widget) instead of a platform call.
+    pub fn delivers_live(&self) -> bool {
+        matches!(self, Settings::Widget(_))
     }
 
     /// The token Meta's GET handshake must echo, for channels that have one.
@@ -149,7 +165,7 @@ impl Settings {
             Settings::Messenger(s) => Some(&s.verify_token),
             Settings::Instagram(s) => Some(&s.verify_token),
             Settings::Whatsapp(s) => Some(&s.verify_token),
-            Settings::Telegram(_) | Settings::Api(_) => None,
+            Settings::Telegram(_) | Settings::Api(_) | Settings::Widget(_) => None,
         }
     }
 
@@ -182,6 +198,8 @@ impl Settings {
                 body,
                 now_secs,
             ),
+            // The widget has no webhooks: nothing can verify as one.
+            Settings::Widget(_) => Err(VerifyError::MissingSignature),
         }
     }
 
@@ -194,6 +212,7 @@ impl Settings {
             Settings::Whatsapp(s) => whatsapp::normalize(s, body),
             Settings::Telegram(s) => telegram::normalize(s, body),
             Settings::Api(s) => api::normalize(s, body),
+            Settings::Widget(_) => Err(ParseError::new("the widget channel has no webhooks")),
         }
     }
 }
@@ -233,6 +252,7 @@ impl Settings {
             Settings::Whatsapp(s) => whatsapp::build_send(s, ctx, contact, content, reply_to),
             Settings::Telegram(s) => telegram::build_send(s, ctx, contact, content, reply_to),
             Settings::Api(s) => api::build_send(s, ctx, contact, content, reply_to),
+            Settings::Widget(_) => Err("widget replies are delivered live, not sent".into()),
         }
     }
 
@@ -246,6 +266,9 @@ impl Settings {
             Settings::Whatsapp(_) => whatsapp::classify(status, body),
             Settings::Telegram(_) => telegram::classify(status, body),
             Settings::Api(_) => api::classify(status, body),
+            Settings::Widget(_) => SendOutcome::Failed {
+                error: "widget replies are delivered live, not sent".into(),
+            },
         }
     }
 

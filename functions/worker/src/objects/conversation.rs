@@ -33,7 +33,7 @@ use super::internal::{
 };
 use super::sockets::{self, SocketIdentity, Waiters};
 use super::sql::{int, opt_text, scalar, sql_err, text, Body};
-use super::{HEADER_AGENT, HEADER_WORKSPACE};
+use super::{HEADER_AGENT, HEADER_VISITOR, HEADER_WORKSPACE};
 use crate::config::Config;
 use crate::db;
 use crate::http::{error_response, json, ApiError};
@@ -66,7 +66,8 @@ CREATE TABLE IF NOT EXISTS conversation (
   indexed_seq INTEGER NOT NULL DEFAULT 0, snoozed_until INTEGER
 );
 CREATE TABLE IF NOT EXISTS events (
-  seq INTEGER PRIMARY KEY, type TEXT NOT NULL, at INTEGER NOT NULL, body TEXT NOT NULL
+  seq INTEGER PRIMARY KEY, type TEXT NOT NULL, at INTEGER NOT NULL, body TEXT NOT NULL,
+  private INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS messages (
   id TEXT PRIMARY KEY, seq INTEGER NOT NULL, direction TEXT NOT NULL, kind TEXT NOT NULL,
@@ -87,7 +88,23 @@ CREATE TABLE IF NOT EXISTS erasure (
 ";
 
 /// Columns added after the first release, for objects created before them.
-const ADDED_COLUMNS: [(&str, &str, &str); 1] = [("conversation", "snoozed_until", "INTEGER")];
+const ADDED_COLUMNS: [(&str, &str, &str); 2] = [
+    ("conversation", "snoozed_until", "INTEGER"),
+    // 1 for events only agents may see (EventBody::is_private).
+    ("events", "private", "INTEGER NOT NULL DEFAULT 0"),
+];
+
+/// Socket roles, also their tags.
+const ROLE_AGENT: &str = "agent";
+const ROLE_VISITOR: &str = "visitor";
+
+/// Who reads the event log.
+enum Reader {
+    /// An agent (their id; empty for internal callers).
+    Agent(String),
+    /// The conversation's own visitor: public events only.
+    Visitor,
+}
 
 const STATUSES: [&str; 4] = ["open", "pending", "resolved", "snoozed"];
 
@@ -340,6 +357,22 @@ impl ConversationObject {
         }
     }
 
+    /// Who is reading: an agent sees every event, a visitor (of this very
+    /// conversation) only the public ones.
+    fn reader(
+        &self,
+        req: &Request,
+        conv: &ConversationRow,
+    ) -> std::result::Result<Reader, ApiError> {
+        let header = |name| req.headers().get(name).ok().flatten();
+        match (header(HEADER_AGENT), header(HEADER_VISITOR)) {
+            (_, Some(visitor)) if visitor == conv.id => Ok(Reader::Visitor),
+            (_, Some(_)) => Err(ApiError::not_found("conversation")),
+            (Some(agent), None) => Ok(Reader::Agent(agent)),
+            (None, None) => Ok(Reader::Agent(String::new())),
+        }
+    }
+
     /// Stores an event with the next `seq` and pushes it to every socket and
     /// waiting long-poll. Output gates hold the pushes until the write is
     /// durable, so no client ever sees an event that could be lost.
@@ -348,14 +381,25 @@ impl ConversationObject {
         let event = Event { seq, at, body };
         let json = serde_json::to_string(&event)
             .map_err(|e| ApiError::internal("serializing an event", e))?;
+        let private = event.body.is_private();
         self.sql
             .exec(
-                "INSERT INTO events (seq, type, at, body) VALUES (?, ?, ?, ?)",
-                vec![int(seq), text(event.body.type_name()), int(at), text(&json)],
+                "INSERT INTO events (seq, type, at, body, private) VALUES (?, ?, ?, ?, ?)",
+                vec![
+                    int(seq),
+                    text(event.body.type_name()),
+                    int(at),
+                    text(&json),
+                    int(private.into()),
+                ],
             )
             .map_err(sql_err("storing an event"))?;
         self.last_seq.set(seq);
-        sockets::broadcast(&self.state, &json);
+        if private {
+            sockets::broadcast_to(&self.state, ROLE_AGENT, &json);
+        } else {
+            sockets::broadcast(&self.state, &json);
+        }
         self.waiters.wake_all();
         Ok(seq)
     }
@@ -690,13 +734,21 @@ impl ConversationObject {
         json(200, &serde_json::json!({ "messages": messages })).map_err(ApiError::from)
     }
 
-    fn events_after(&self, since: i64) -> std::result::Result<Vec<String>, ApiError> {
+    /// A page of events after `since`; for a visitor, only public ones.
+    fn events_after(
+        &self,
+        since: i64,
+        reader: &Reader,
+    ) -> std::result::Result<Vec<String>, ApiError> {
+        let query = match reader {
+            Reader::Agent(_) => "SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+            Reader::Visitor => {
+                "SELECT body FROM events WHERE seq > ? AND private = 0 ORDER BY seq LIMIT ?"
+            }
+        };
         let rows = self
             .sql
-            .exec(
-                "SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                vec![int(since), int(MAX_EVENTS_PER_PAGE)],
-            )
+            .exec(query, vec![int(since), int(MAX_EVENTS_PER_PAGE)])
             .and_then(|c| c.to_array::<Body>())
             .map_err(sql_err("reading events"))?;
         Ok(rows.into_iter().map(|b| b.body).collect())
@@ -704,15 +756,16 @@ impl ConversationObject {
 
     /// `GET /events?since=<seq>&wait=<seconds>`.
     async fn poll_events(&self, req: &Request) -> Answer {
-        self.conversation_for(req)?;
+        let conv = self.conversation_for(req)?;
+        let reader = self.reader(req, &conv)?;
         let since = crate::http::query_int(req, "since")?.unwrap_or(0);
         let wait = crate::http::query_int(req, "wait")?
             .unwrap_or(0)
             .clamp(0, MAX_WAIT_SECS.into());
-        let mut events = self.events_after(since)?;
+        let mut events = self.events_after(since, &reader)?;
         if events.is_empty() && wait > 0 {
             self.waiters.wait(Duration::from_secs(wait as u64)).await;
-            events = self.events_after(since)?;
+            events = self.events_after(since, &reader)?;
         }
         // The stored bodies are already JSON: splice them, don't re-encode.
         let body = format!(
@@ -730,21 +783,25 @@ impl ConversationObject {
     /// stored between them: no gap, no duplicate.
     fn live(&self, req: &Request) -> Answer {
         let conv = self.conversation_for(req)?;
-        let agent = req
-            .headers()
-            .get(HEADER_AGENT)
-            .ok()
-            .flatten()
-            .ok_or_else(|| ApiError::unauthorized("no agent"))?;
+        let reader = self.reader(req, &conv)?;
         let since = crate::http::query_int(req, "since")?.unwrap_or(0);
-        let identity = SocketIdentity {
-            role: "agent".into(),
-            id: agent,
-            workspace_id: conv.workspace_id,
-            away: false,
+        let identity = match &reader {
+            Reader::Agent(agent) if !agent.is_empty() => SocketIdentity {
+                role: ROLE_AGENT.into(),
+                id: agent.clone(),
+                workspace_id: conv.workspace_id.clone(),
+                away: false,
+            },
+            Reader::Agent(_) => return Err(ApiError::unauthorized("no agent")),
+            Reader::Visitor => SocketIdentity {
+                role: ROLE_VISITOR.into(),
+                id: conv.id.clone(),
+                workspace_id: conv.workspace_id.clone(),
+                away: false,
+            },
         };
         let (server, response) = sockets::accept(&self.state, &identity)?;
-        sockets::replay(&server, since, |cursor| self.events_after(cursor))?;
+        sockets::replay(&server, since, |cursor| self.events_after(cursor, &reader))?;
         Ok(response)
     }
 
@@ -756,7 +813,14 @@ impl ConversationObject {
             .await
             .map_err(|e| ApiError::bad_request(format!("message body: {e}")))?;
         let now = now_ms();
-        let leaves = body.content.leaves_switchboard();
+        let inbox = if body.content.leaves_switchboard() {
+            Some(self.inbox(&conv).await?)
+        } else {
+            None
+        };
+        // The widget's replies reach the visitor over this object's own
+        // sockets: stored is delivered, there is nothing to send.
+        let leaves = inbox.as_ref().is_some_and(|i| !i.settings.delivers_live());
         let seq = self.last_seq.get() + 1;
         let mut message = Message {
             id: format!("msg_{seq}"),
@@ -777,10 +841,9 @@ impl ConversationObject {
             sender_id: Some(body.agent_id),
             created_at: now,
         };
-        if leaves {
+        if let Some(inbox) = inbox.as_ref().filter(|_| leaves) {
             // Refuse up front what the channel cannot send (a closed
             // WhatsApp window, a kind it lacks): nothing is stored.
-            let inbox = self.inbox(&conv).await?;
             let config = Config::from_env(&self.env);
             inbox
                 .settings

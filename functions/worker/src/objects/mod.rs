@@ -17,6 +17,8 @@ use worker::{Env, Headers, Method, Request, RequestInit, Response, Stub};
 
 pub const HEADER_WORKSPACE: &str = "x-sb-workspace";
 pub const HEADER_AGENT: &str = "x-sb-agent";
+/// Set (to the conversation id) when a visitor, not an agent, is calling.
+pub const HEADER_VISITOR: &str = "x-sb-visitor";
 
 pub fn conversation_stub(env: &Env, workspace_id: &str, conversation_id: &str) -> ApiResult<Stub> {
     let ns = env.durable_object("CONVERSATIONS").map_err(|e| {

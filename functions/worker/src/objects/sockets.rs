@@ -29,12 +29,15 @@ pub fn enable_auto_pong(state: &State) {
     }
 }
 
-/// Accepts a hibernating socket for `identity`, tagged with its id; returns
-/// the server end (to send the resume burst on) and the 101 answer carrying
-/// the client end.
+/// Accepts a hibernating socket for `identity`, tagged with its id and its
+/// role; returns the server end (to send the resume burst on) and the 101
+/// answer carrying the client end.
 pub fn accept(state: &State, identity: &SocketIdentity) -> worker::Result<(WebSocket, Response)> {
     let pair = WebSocketPair::new()?;
-    state.accept_websocket_with_tags(&pair.server, &[identity.id.as_str()]);
+    state.accept_websocket_with_tags(
+        &pair.server,
+        &[identity.id.as_str(), identity.role.as_str()],
+    );
     pair.server.serialize_attachment(identity)?;
     let response = Response::from_websocket(pair.client)?;
     Ok((pair.server, response))
@@ -44,6 +47,13 @@ pub fn accept(state: &State, identity: &SocketIdentity) -> worker::Result<(WebSo
 /// closing; it is dropped by the runtime.
 pub fn broadcast(state: &State, frame: &str) {
     for ws in state.get_websockets() {
+        let _ = ws.send_with_str(frame);
+    }
+}
+
+/// Sends `frame` to the sockets tagged `tag` (a role or an id) only.
+pub fn broadcast_to(state: &State, tag: &str, frame: &str) {
+    for ws in state.get_websockets_with_tag(tag) {
         let _ = ws.send_with_str(frame);
     }
 }

@@ -2,12 +2,16 @@
 //! the module named after what it serves.
 
 mod accounts;
+mod api_keys;
 mod canned;
 mod conversation_tools;
 mod conversations;
 mod feed;
 mod inboxes;
+mod team;
 mod webhooks;
+mod widget;
+mod workspace;
 
 use crate::http::{into_response, json, ApiError};
 use worker::{Env, Method, Request, Response, Result};
@@ -22,8 +26,27 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         }
         (Method::Post, ["api", "signup"]) => accounts::signup(req, &env).await,
         (Method::Post, ["api", "login"]) => accounts::login(req, &env).await,
+        (Method::Post, ["api", "logout"]) => accounts::logout(req, &env).await,
+        (Method::Get, ["api", "me"]) => accounts::me(req, &env).await,
+        (Method::Patch, ["api", "me"]) => accounts::update_me(req, &env).await,
+        (Method::Post, ["api", "me", "password"]) => accounts::change_password(req, &env).await,
+        (Method::Get, ["api", "workspace"]) => workspace::get(req, &env).await,
+        (Method::Patch, ["api", "workspace"]) => workspace::update(req, &env).await,
+        (Method::Post, ["api", "invitations"]) => team::invite(req, &env).await,
+        (Method::Get, ["api", "invitations"]) => team::list_invitations(req, &env).await,
+        (Method::Post, ["api", "invitations", "accept"]) => team::accept(req, &env).await,
+        (Method::Delete, ["api", "invitations", id]) => team::withdraw(req, &env, id).await,
+        (Method::Get, ["api", "agents"]) => team::list_agents(req, &env).await,
+        (Method::Patch, ["api", "agents", id]) => team::set_role(req, &env, id).await,
+        (Method::Delete, ["api", "agents", id]) => team::remove(req, &env, id).await,
+        (Method::Post, ["api", "api_keys"]) => api_keys::create(req, &env).await,
+        (Method::Get, ["api", "api_keys"]) => api_keys::list(req, &env).await,
+        (Method::Delete, ["api", "api_keys", id]) => api_keys::revoke(req, &env, id).await,
         (Method::Get, ["api", "inboxes"]) => inboxes::list(req, &env).await,
         (Method::Post, ["api", "inboxes"]) => inboxes::create(req, &env).await,
+        (Method::Get, ["api", "inboxes", id]) => inboxes::get(req, &env, id).await,
+        (Method::Patch, ["api", "inboxes", id]) => inboxes::update(req, &env, id).await,
+        (Method::Delete, ["api", "inboxes", id]) => inboxes::delete(req, &env, id).await,
         (Method::Get, ["api", "conversations"]) => conversations::list(req, &env).await,
         (Method::Get, ["api", "conversations", id, "messages"]) => {
             conversations::messages(req, &env, id).await
@@ -58,6 +81,12 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         (Method::Delete, ["api", "canned_responses", id]) => canned::delete(req, &env, id).await,
         (Method::Get, ["api", "search"]) => conversations::search(req, &env).await,
         (Method::Get, ["api", "live"]) => feed::live(req, &env).await,
+        (Method::Post, ["api", "widget", inbox, "session"]) => {
+            widget::session(req, &env, inbox).await
+        }
+        (Method::Post, ["api", "widget", "messages"]) => widget::write(req, &env).await,
+        (Method::Get, ["api", "widget", "events"]) => widget::events(req, &env).await,
+        (Method::Get, ["api", "widget", "live"]) => widget::live(req, &env).await,
         (Method::Get, ["api", "feed"]) => feed::poll(req, &env).await,
         (Method::Get, ["webhooks", channel, inbox]) => {
             webhooks::handshake(req, &env, channel, inbox).await

@@ -30,7 +30,10 @@ impl Headers for RequestHeaders<'_> {
 }
 
 async fn find_inbox(env: &Env, channel: &str, inbox_id: &str) -> ApiResult<std::rc::Rc<db::Inbox>> {
-    let channel = Channel::parse(channel).ok_or_else(|| ApiError::not_found("channel"))?;
+    // The widget talks to /api/widget, never to a webhook.
+    let channel = Channel::parse(channel)
+        .filter(|c| *c != Channel::Widget)
+        .ok_or_else(|| ApiError::not_found("channel"))?;
     if !is_id(inbox_id, "in_") {
         return Err(ApiError::not_found("inbox"));
     }

@@ -28,6 +28,8 @@ const inboxes = [
     settings: { bot_token: "123456:demo-bot-token", secret_token: "demo-telegram-secret" } },
   { channel: "api", name: "Demo API channel",
     settings: { secret: "demo-api-channel-secret", callback_url: "http://127.0.0.1:9/callback" } },
+  { channel: "widget", name: "Demo website widget",
+    settings: { identity_secret: "demo-widget-identity-secret" } },
 ];
 
 let demo = null;
@@ -58,8 +60,9 @@ Switchboard is running.
 
 Inboxes (webhook URL and the demo secrets to sign with):`);
 for (const i of demo.inboxes) {
+  const url = i.channel === "widget" ? `${base}/api/widget/${i.id}/session (visitor sessions)` : i.webhook_url;
   console.log(`
-  ${i.channel.padEnd(10)} ${i.webhook_url}
+  ${i.channel.padEnd(10)} ${url}
              ${Object.entries(i.secrets).map(([k, v]) => `${k}=${v}`).join("  ")}`);
 }
 console.log(`

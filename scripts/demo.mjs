@@ -60,7 +60,7 @@ Switchboard is running.
 
 Inboxes (webhook URL and the demo secrets to sign with):`);
 for (const i of demo.inboxes) {
-  const url = i.channel === "widget" ? `${base}/api/widget/${i.id}/session (visitor sessions)` : i.webhook_url;
+  const url = i.webhook_url ?? `${i.session_url} (visitor sessions)`;
   console.log(`
   ${i.channel.padEnd(10)} ${url}
              ${Object.entries(i.secrets).map(([k, v]) => `${k}=${v}`).join("  ")}`);

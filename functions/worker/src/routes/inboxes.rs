@@ -25,7 +25,11 @@ fn view(inbox: &Inbox, origin: &str) -> serde_json::Value {
         "id": inbox.id,
         "channel": inbox.channel().as_str(),
         "name": inbox.name,
-        "webhook_url": format!("{origin}/webhooks/{}/{}", inbox.channel().as_str(), inbox.id),
+        // The widget has no webhook; its visitors start sessions instead.
+        "webhook_url": (inbox.channel() != Channel::Widget)
+            .then(|| format!("{origin}/webhooks/{}/{}", inbox.channel().as_str(), inbox.id)),
+        "session_url": (inbox.channel() == Channel::Widget)
+            .then(|| format!("{origin}/api/widget/{}/session", inbox.id)),
         "settings": inbox.settings.public_view(),
         "options": inbox.options,
         "created_at": inbox.created_at,

@@ -165,6 +165,7 @@ fn ctx() -> SendContext<'static> {
         telegram_base: "",
         now_ms: 1_718_000_400_123,
         last_inbound_ms: None,
+        message_key: None,
     }
 }
 

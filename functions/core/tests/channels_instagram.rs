@@ -206,6 +206,7 @@ fn settings_and_send() {
         telegram_base: "",
         now_ms: 0,
         last_inbound_ms: None,
+        message_key: None,
     };
     let req = s
         .build_send(

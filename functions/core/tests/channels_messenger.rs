@@ -358,6 +358,7 @@ fn ctx() -> SendContext<'static> {
         telegram_base: "http://127.0.0.1:9998",
         now_ms: 1_718_000_400_000,
         last_inbound_ms: Some(1_718_000_000_000),
+        message_key: None,
     }
 }
 

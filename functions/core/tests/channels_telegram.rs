@@ -238,6 +238,7 @@ fn send_message() {
         telegram_base: "http://fake-telegram/",
         now_ms: 0,
         last_inbound_ms: None,
+        message_key: None,
     };
     let req = s
         .build_send(

@@ -255,6 +255,7 @@ fn ctx(last: Option<i64>) -> SendContext<'static> {
         telegram_base: "",
         now_ms: 1_718_100_000_000,
         last_inbound_ms: last,
+        message_key: None,
     }
 }
 

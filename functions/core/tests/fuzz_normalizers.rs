@@ -337,7 +337,7 @@ proptest! {
         answer in prop::collection::vec(any::<u8>(), 0..256),
         json_answer in arb_json(),
     ) {
-        let ctx = SendContext { graph_base: "http://g", telegram_base: "http://t", now_ms: now, last_inbound_ms: last };
+        let ctx = SendContext { graph_base: "http://g", telegram_base: "http://t", now_ms: now, last_inbound_ms: last , message_key: None};
         let answer_json = serde_json::to_vec(&json_answer).unwrap();
         for ch in Channel::ALL {
             let s = settings(ch);

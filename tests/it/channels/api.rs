@@ -247,4 +247,13 @@ fn api_channel_signed_in_replay_guarded_and_signed_callbacks_out() {
         )
         .is_ok());
     }
+    // The retry is the same delivery: the receiver can drop a repeat.
+    assert_eq!(
+        calls[2].header("x-switchboard-delivery"),
+        calls[3].header("x-switchboard-delivery")
+    );
+    assert_ne!(
+        calls[1].header("x-switchboard-delivery"),
+        calls[2].header("x-switchboard-delivery")
+    );
 }

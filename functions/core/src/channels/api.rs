@@ -201,10 +201,14 @@ pub fn build_send(
 ) -> Result<OutboundRequest, String> {
     let content_json = serde_json::to_value(content).map_err(|e| e.to_string())?;
     let contact_json = serde_json::json!({ "id": contact.external_id });
-    // A delivery id unique to this contact, content and moment, so the
-    // receiver can tell deliveries apart and we have an id when it gives none.
-    let seed = serde_json::to_vec(&(&contact.external_id, &content_json, reply_to, ctx.now_ms))
-        .unwrap_or_default();
+    // The delivery id names the reply, stable across retries, so the
+    // receiver can drop a repeat; without a key, one unique to this contact,
+    // content and moment.
+    let seed = match ctx.message_key {
+        Some(key) => key.as_bytes().to_vec(),
+        None => serde_json::to_vec(&(&contact.external_id, &content_json, reply_to, ctx.now_ms))
+            .unwrap_or_default(),
+    };
     let digest = hmac_sha256(b"switchboard-delivery", &[&seed]);
     let delivery_id = format!("dlv_{}", hex::encode(digest.get(..16).unwrap_or(&digest)));
     let mut body = serde_json::json!({

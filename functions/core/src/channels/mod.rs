@@ -227,6 +227,10 @@ pub struct SendContext<'a> {
     pub now_ms: i64,
     /// When the customer last wrote (WhatsApp's 24-hour window).
     pub last_inbound_ms: Option<i64>,
+    /// Names the reply being sent, the same on every retry (conversation
+    /// and message id), so a receiver can drop a repeat of a delivery whose
+    /// answer we never saw. The API channel's delivery id.
+    pub message_key: Option<&'a str>,
 }
 
 impl Settings {

@@ -845,10 +845,11 @@ impl ConversationObject {
             // Refuse up front what the channel cannot send (a closed
             // WhatsApp window, a kind it lacks): nothing is stored.
             let config = Config::from_env(&self.env);
+            let key = format!("{}/{}", conv.id, message.id);
             inbox
                 .settings
                 .build_send(
-                    &send_context(&config, &conv, now),
+                    &send_context(&config, &conv, now, &key),
                     &conv.contact(),
                     &message.content,
                     None,
@@ -912,10 +913,11 @@ impl ConversationObject {
             Err(e) => SendOutcome::Failed { error: e.reason },
             Ok(inbox) => {
                 let config = Config::from_env(&self.env);
+                let key = format!("{}/{}", conv.id, row.id);
                 let content: Option<Content> = serde_json::from_str(&row.content).ok();
                 match content.map(|c| {
                     inbox.settings.build_send(
-                        &send_context(&config, conv, now),
+                        &send_context(&config, conv, now, &key),
                         &conv.contact(),
                         &c,
                         row.reply_to.as_deref(),
@@ -1729,12 +1731,18 @@ fn add_column_if_missing(sql: &SqlStorage, table: &str, column: &str, decl: &str
     }
 }
 
-fn send_context<'a>(config: &'a Config, conv: &ConversationRow, now: i64) -> SendContext<'a> {
+fn send_context<'a>(
+    config: &'a Config,
+    conv: &ConversationRow,
+    now: i64,
+    message_key: &'a str,
+) -> SendContext<'a> {
     SendContext {
         graph_base: &config.graph_base,
         telegram_base: &config.telegram_base,
         now_ms: now,
         last_inbound_ms: conv.last_inbound_at,
+        message_key: Some(message_key),
     }
 }
 

@@ -446,7 +446,7 @@ fn main() {
         "cold start ms",
         sb_cold,
         Some(floor_cold),
-        "spawn wrangler dev → first 200 on /healthz",
+        "spawn the worker server → first 200 on /healthz",
     );
 
     if o.scale {

@@ -1,14 +1,16 @@
-//! Starting `wrangler dev` (Switchboard or the floor) on 127.0.0.1, in its
+//! Starting a worker server (Switchboard or the floor) on 127.0.0.1, in its
 //! own process group, and reading that group's CPU time and memory from
 //! /proc. Every server is killed by its process group on drop, on panic, and
 //! on Ctrl-C.
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
-use switchboard_tests::server::{repo_root, TempDir, TEST_SESSION_SECRET};
+use switchboard_tests::server::{
+    free_port, repo_root, serve, wrangler, TempDir, TEST_SESSION_SECRET,
+};
 
 /// Process groups to kill if the bench is interrupted.
 static GROUPS: [AtomicI32; 4] = [
@@ -58,24 +60,7 @@ fn unregister(pgid: i32) {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("no free port on 127.0.0.1")
-}
-
-fn wrangler(cwd: &Path) -> Command {
-    let mut cmd = Command::new(repo_root().join("node_modules/.bin/wrangler"));
-    cmd.current_dir(cwd)
-        .env("SWITCHBOARD_SKIP_BUILD", "1")
-        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
-        .env("WRANGLER_SEND_METRICS", "false")
-        .env("NO_COLOR", "1");
-    cmd
-}
-
-/// A running `wrangler dev` and its workerd.
+/// A running worker server and its workerd.
 pub struct Proc {
     pub base: String,
     pub port: u16,
@@ -103,7 +88,7 @@ impl Proc {
     pub fn switchboard() -> Proc {
         let root = repo_root();
         let state = TempDir::new("bench-switchboard");
-        let out = wrangler(&root)
+        let out = wrangler()
             .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
             .arg(state.path())
             .stdin(Stdio::null())
@@ -116,38 +101,39 @@ impl Proc {
             String::from_utf8_lossy(&out.stderr)
         );
         let var = format!("SESSION_SECRET:{TEST_SESSION_SECRET}");
-        Proc::spawn("switchboard", &root, state, &["--var", &var])
+        Proc::spawn(
+            "switchboard",
+            &root.join("wrangler.toml"),
+            state,
+            &["--var", &var],
+        )
     }
 
     /// The JavaScript floor from `bench/floor`, with its own state folder.
     pub fn floor() -> Proc {
-        Proc::spawn("floor", &floor_dir(), TempDir::new("bench-floor"), &[])
+        Proc::spawn(
+            "floor",
+            &floor_dir().join("wrangler.toml"),
+            TempDir::new("bench-floor"),
+            &[],
+        )
     }
 
-    fn spawn(name: &'static str, cwd: &Path, state: TempDir, extra: &[&str]) -> Proc {
+    /// Both sides run under the same server (`scripts/serve.mjs`: wrangler's
+    /// dev server with the devtools inspector off, which would otherwise
+    /// trace every subrequest and bill it to the side that makes them).
+    fn spawn(name: &'static str, config: &Path, state: TempDir, extra: &[&str]) -> Proc {
         let port = free_port();
-        let inspector = free_port();
         let log = std::fs::File::create(state.path().join("wrangler.log"))
             .expect("creating the server log");
-        let mut cmd = wrangler(cwd);
-        cmd.args(["dev", "--ip", "127.0.0.1", "--port"])
-            .arg(port.to_string())
-            .arg("--inspector-port")
-            .arg(inspector.to_string())
-            .arg("--persist-to")
-            .arg(state.path())
-            .args([
-                "--show-interactive-dev-session=false",
-                "--log-level",
-                "warn",
-            ])
-            .args(extra)
+        let mut cmd = serve(config, port, state.path());
+        cmd.args(extra)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log handle"))
             .stderr(log)
             .process_group(0);
         let started = Instant::now();
-        let mut child = cmd.spawn().expect("starting wrangler dev");
+        let mut child = cmd.spawn().expect("starting node scripts/serve.mjs");
         let pgid = child.id() as i32;
         register(pgid);
         let base = format!("http://127.0.0.1:{port}");
@@ -166,7 +152,7 @@ impl Proc {
                 let log =
                     std::fs::read_to_string(state.path().join("wrangler.log")).unwrap_or_default();
                 unregister(pgid);
-                panic!("{name}: wrangler dev exited with {status}; log:\n{log}");
+                panic!("{name}: the worker server exited with {status}; log:\n{log}");
             }
             if Instant::now() > deadline {
                 kill_group(pgid);

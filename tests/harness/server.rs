@@ -1,4 +1,9 @@
-//! One `wrangler dev` per test, on a free port, with its own state folder.
+//! One worker server per test, on a free port, with its own state folder.
+//!
+//! The server is `scripts/serve.mjs`: wrangler's own dev server (the same
+//! workerd, Durable Objects, SQLite and D1 as `wrangler dev`) started
+//! through its API with the devtools inspector off, because the inspector
+//! traces every subrequest and costs more CPU than the work it traces.
 
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
@@ -15,7 +20,7 @@ pub fn repo_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".."))
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -73,10 +78,31 @@ pub struct Server {
     child: Option<Child>,
 }
 
-fn wrangler() -> Command {
+/// The wrangler CLI (for D1 migrations).
+pub fn wrangler() -> Command {
     let root = repo_root();
     let mut cmd = Command::new(root.join("node_modules/.bin/wrangler"));
     cmd.current_dir(&root)
+        .env("SWITCHBOARD_SKIP_BUILD", "1")
+        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+/// `node scripts/serve.mjs` for the worker configured in `config`, on
+/// `port`, keeping its state in `state`. Tests and the benchmark use it.
+pub fn serve(config: &Path, port: u16, state: &Path) -> Command {
+    let root = repo_root();
+    let mut cmd = Command::new("node");
+    cmd.current_dir(&root)
+        .arg(root.join("scripts/serve.mjs"))
+        .arg("--config")
+        .arg(config)
+        .arg("--port")
+        .arg(port.to_string())
+        .arg("--persist-to")
+        .arg(state)
         .env("SWITCHBOARD_SKIP_BUILD", "1")
         .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
         .env("WRANGLER_SEND_METRICS", "false")
@@ -116,24 +142,29 @@ impl Server {
         server
     }
 
+    /// Starts the server; a start that does not answer (a port taken by
+    /// another process between choosing and binding it, a stuck start on a
+    /// loaded machine) is killed and tried again on a new port, twice.
     fn spawn(&mut self) {
+        for attempt in 1..=3 {
+            self.spawn_once();
+            match self.wait_ready() {
+                Ok(()) => return,
+                Err(why) if attempt < 3 => {
+                    eprintln!("server start {attempt} failed, retrying: {why}");
+                    self.kill();
+                }
+                Err(why) => panic!("{why}"),
+            }
+        }
+    }
+
+    fn spawn_once(&mut self) {
         let port = free_port();
-        let inspector = free_port();
         let log = std::fs::File::create(self.state.path().join(format!("wrangler-{port}.log")))
             .expect("creating the server log");
-        let mut cmd = wrangler();
-        cmd.args(["dev", "--ip", "127.0.0.1", "--port"])
-            .arg(port.to_string())
-            .arg("--inspector-port")
-            .arg(inspector.to_string())
-            .arg("--persist-to")
-            .arg(self.state.path())
-            .args([
-                "--show-interactive-dev-session=false",
-                "--log-level",
-                "warn",
-            ])
-            .arg("--var")
+        let mut cmd = serve(&repo_root().join("wrangler.toml"), port, self.state.path());
+        cmd.arg("--var")
             .arg(format!("SESSION_SECRET:{TEST_SESSION_SECRET}"));
         for (k, v) in &self.options.vars {
             cmd.arg("--var").arg(format!("{k}:{v}"));
@@ -144,35 +175,34 @@ impl Server {
             // Its own process group, so the whole tree (node and workerd)
             // can be killed at once.
             .process_group(0);
-        let child = cmd.spawn().expect("starting wrangler dev");
+        let child = cmd.spawn().expect("starting node scripts/serve.mjs");
         self.child = Some(child);
         self.port = port;
         self.base = format!("http://127.0.0.1:{port}");
-        self.wait_ready();
     }
 
-    fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
+    fn wait_ready(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(30);
         let url = format!("{}/healthz", self.base);
         loop {
             if let Ok(r) = ureq::get(&url).timeout(Duration::from_secs(2)).call() {
                 if r.status() == 200 {
-                    return;
+                    return Ok(());
                 }
             }
             if let Some(child) = self.child.as_mut() {
                 if let Ok(Some(status)) = child.try_wait() {
-                    panic!(
-                        "wrangler dev exited with {status} before answering; log:\n{}",
+                    return Err(format!(
+                        "the worker server exited with {status} before answering; log:\n{}",
                         self.log()
-                    );
+                    ));
                 }
             }
             if Instant::now() > deadline {
-                panic!(
-                    "the worker did not answer within 60 s; log:\n{}",
+                return Err(format!(
+                    "the worker did not answer within 30 s; log:\n{}",
                     self.log()
-                );
+                ));
             }
             std::thread::sleep(Duration::from_millis(100));
         }

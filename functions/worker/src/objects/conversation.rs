@@ -40,7 +40,7 @@ use crate::http::{error_response, json, ApiError};
 use crate::platform;
 use crate::runtime::now_ms;
 use serde::Deserialize;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::time::Duration;
 use switchboard_core::channels::SendContext;
 use switchboard_core::inbound::{InboundEvent, InboundMessage, Receipt, ReceiptTarget};
@@ -115,6 +115,8 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 const SEND_LEASE_MS: i64 = 30_000;
 /// Attempts before a reply the platform keeps refusing transiently fails.
 const MAX_ATTEMPTS: i64 = 8;
+/// How long the index notification waits for more changes to share it.
+const INDEX_DELAY_MS: i64 = 100;
 /// When the index notification fails, try again after this long.
 const INDEX_RETRY_MS: i64 = 2_000;
 
@@ -129,9 +131,16 @@ pub struct ConversationObject {
     /// The alarm as last set or read (`None` inside: no alarm); `None`
     /// outside until read once, so the hot path needs no storage read.
     alarm_at: Cell<Option<Option<i64>>>,
+    /// The conversation row as last read or written here (this object is
+    /// its only writer); `None` until read. Every write to the row goes
+    /// through [`ConversationObject::write_conversation`], which drops it.
+    conversation_cache: RefCell<Option<ConversationRow>>,
+    /// The outbox's earliest next attempt (`Some(None)`: nothing pending);
+    /// `None` until read. Dropped by every write to a reply's send state.
+    outbox_next: Cell<Option<Option<i64>>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 struct ConversationRow {
     id: String,
     workspace_id: String,
@@ -225,6 +234,8 @@ impl DurableObject for ConversationObject {
             last_seq: Cell::new(last_seq),
             waiters: Waiters::default(),
             alarm_at: Cell::new(None),
+            conversation_cache: RefCell::new(None),
+            outbox_next: Cell::new(None),
         }
     }
 
@@ -334,6 +345,9 @@ type Answer = std::result::Result<Response, ApiError>;
 
 impl ConversationObject {
     fn conversation(&self) -> std::result::Result<Option<ConversationRow>, ApiError> {
+        if let Some(row) = self.conversation_cache.borrow().as_ref() {
+            return Ok(Some(row.clone()));
+        }
         let rows = self
             .sql
             .exec(
@@ -344,7 +358,21 @@ impl ConversationObject {
             )
             .and_then(|c| c.to_array::<ConversationRow>())
             .map_err(sql_err("reading the conversation row"))?;
-        Ok(rows.into_iter().next())
+        let row = rows.into_iter().next();
+        self.conversation_cache.replace(row.clone());
+        Ok(row)
+    }
+
+    /// Writes the conversation row (and forgets the cached copy).
+    fn write_conversation(
+        &self,
+        query: &str,
+        binds: Vec<SqlStorageValue>,
+        what: &'static str,
+    ) -> std::result::Result<(), ApiError> {
+        self.conversation_cache.replace(None);
+        self.sql.exec(query, binds).map_err(sql_err(what))?;
+        Ok(())
     }
 
     /// The conversation, only for a caller of its own workspace: anything
@@ -404,18 +432,24 @@ impl ConversationObject {
         Ok(seq)
     }
 
+    /// Stores a message; false when its platform id is already stored
+    /// (a redelivery), in which case nothing is written.
     fn insert_message(
         &self,
         m: &Message,
         next_attempt_at: Option<i64>,
-    ) -> std::result::Result<(), ApiError> {
+    ) -> std::result::Result<bool, ApiError> {
         let content = serde_json::to_string(&m.content)
             .map_err(|e| ApiError::internal("serializing content", e))?;
-        self.sql
+        if next_attempt_at.is_some() {
+            self.outbox_next.set(None);
+        }
+        let written = self
+            .sql
             .exec(
                 "INSERT INTO messages (id, seq, direction, kind, text, content, platform_id, status, \
                  error, reply_to, sender_id, created_at, next_attempt_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 vec![
                     text(&m.id),
                     int(m.seq),
@@ -432,19 +466,9 @@ impl ConversationObject {
                     next_attempt_at.map(int).unwrap_or(SqlStorageValue::Null),
                 ],
             )
-            .map_err(sql_err("storing a message"))?;
-        Ok(())
-    }
-
-    fn message_by_platform_id(&self, platform_id: &str) -> std::result::Result<bool, ApiError> {
-        let n = scalar(
-            &self.sql,
-            "SELECT COUNT(*) AS n FROM messages WHERE platform_id = ?",
-            vec![text(platform_id)],
-            0,
-        )
-        .map_err(sql_err("looking up a platform id"))?;
-        Ok(n > 0)
+            .map_err(sql_err("storing a message"))?
+            .rows_written();
+        Ok(written > 0)
     }
 
     /// `POST /ingest`.
@@ -461,10 +485,6 @@ impl ConversationObject {
         for event in events {
             match event {
                 InboundEvent::Message(m) => {
-                    if self.message_by_platform_id(&m.platform_id)? {
-                        result.duplicates += 1;
-                        continue;
-                    }
                     if existing.is_none() {
                         self.create_conversation(&body, &m.contact, now)?;
                         existing = self.conversation()?;
@@ -473,7 +493,11 @@ impl ConversationObject {
                         self.merge_contact(c, &m.contact, now)?;
                     }
                     let inbound = m.direction == Direction::Inbound;
-                    self.store_inbound(&body.conversation_id, m, now)?;
+                    // Platform ids are unique: a redelivery stores nothing.
+                    if !self.store_inbound(&body.conversation_id, m, now)? {
+                        result.duplicates += 1;
+                        continue;
+                    }
                     result.stored += 1;
                     // A customer writing again reopens a resolved or
                     // snoozed conversation at once.
@@ -509,11 +533,10 @@ impl ConversationObject {
     ) -> std::result::Result<(), ApiError> {
         let contact_json = serde_json::to_string(contact)
             .map_err(|e| ApiError::internal("serializing a contact", e))?;
-        self.sql
-            .exec(
-                "INSERT INTO conversation (one, id, workspace_id, inbox_id, channel, contact, created_at, updated_at) \
+        self.write_conversation(
+            "INSERT INTO conversation (one, id, workspace_id, inbox_id, channel, contact, created_at, updated_at) \
                  VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
-                vec![
+            vec![
                     text(&body.conversation_id),
                     text(&body.workspace_id),
                     text(&body.inbox_id),
@@ -522,8 +545,8 @@ impl ConversationObject {
                     int(now),
                     int(now),
                 ],
-            )
-            .map_err(sql_err("creating the conversation row"))?;
+            "creating the conversation row",
+        )?;
         Ok(())
     }
 
@@ -559,12 +582,11 @@ impl ConversationObject {
         }
         let contact_json = serde_json::to_string(&contact)
             .map_err(|e| ApiError::internal("serializing a contact", e))?;
-        self.sql
-            .exec(
-                "UPDATE conversation SET contact = ? WHERE one = 1",
-                vec![text(&contact_json)],
-            )
-            .map_err(sql_err("updating the contact"))?;
+        self.write_conversation(
+            "UPDATE conversation SET contact = ? WHERE one = 1",
+            vec![text(&contact_json)],
+            "updating the contact",
+        )?;
         c.contact = contact_json;
         self.append(now, EventBody::ContactUpdated { contact, by: None })?;
         Ok(())
@@ -590,7 +612,7 @@ impl ConversationObject {
         conversation_id: &str,
         m: InboundMessage,
         now: i64,
-    ) -> std::result::Result<(), ApiError> {
+    ) -> std::result::Result<bool, ApiError> {
         let seq = self.last_seq.get() + 1;
         let status = match m.direction {
             Direction::Inbound => MessageStatus::Received,
@@ -612,29 +634,48 @@ impl ConversationObject {
             sender_id: None,
             created_at: now,
         };
-        self.insert_message(&message, None)?;
-        let touched = if m.direction == Direction::Inbound {
-            // WhatsApp's 24-hour window runs from when the customer wrote,
-            // which the platform says; fall back to receipt time. Never in
-            // the future, so a wrong clock cannot hold the window open.
-            let wrote_at = if m.timestamp_ms > 0 {
+        if !self.insert_message(&message, None)? {
+            return Ok(false);
+        }
+        // WhatsApp's 24-hour window runs from when the customer wrote,
+        // which the platform says; fall back to receipt time. Never in the
+        // future, so a wrong clock cannot hold the window open.
+        let wrote_at = (m.direction == Direction::Inbound).then(|| {
+            if m.timestamp_ms > 0 {
                 m.timestamp_ms.min(now)
             } else {
                 now
-            };
-            self.sql.exec(
-                "UPDATE conversation SET updated_at = ?, \
-                 last_inbound_at = MAX(COALESCE(last_inbound_at, 0), ?) WHERE one = 1",
-                vec![int(now), int(wrote_at)],
-            )
-        } else {
-            self.sql.exec(
-                "UPDATE conversation SET updated_at = ? WHERE one = 1",
-                vec![int(now)],
-            )
-        };
-        touched.map_err(sql_err("touching the conversation"))?;
+            }
+        });
+        self.touch_conversation(now, wrote_at)?;
         self.append(now, EventBody::MessageCreated { message })?;
+        Ok(true)
+    }
+
+    /// Moves `updated_at` (and `last_inbound_at` for a customer's message),
+    /// in the table and in the cached row alike: the hot path keeps its
+    /// cache instead of reading the row back for every message.
+    fn touch_conversation(
+        &self,
+        now: i64,
+        last_inbound: Option<i64>,
+    ) -> std::result::Result<(), ApiError> {
+        self.sql
+            .exec(
+                "UPDATE conversation SET updated_at = ?, \
+                 last_inbound_at = MAX(COALESCE(last_inbound_at, 0), COALESCE(?, 0)) WHERE one = 1",
+                vec![
+                    int(now),
+                    last_inbound.map(int).unwrap_or(SqlStorageValue::Null),
+                ],
+            )
+            .map_err(sql_err("touching the conversation"))?;
+        if let Some(row) = self.conversation_cache.borrow_mut().as_mut() {
+            row.updated_at = now;
+            if let Some(at) = last_inbound {
+                row.last_inbound_at = Some(row.last_inbound_at.unwrap_or(0).max(at));
+            }
+        }
         Ok(())
     }
 
@@ -692,6 +733,7 @@ impl ConversationObject {
         error: Option<&str>,
         now: i64,
     ) -> std::result::Result<(), ApiError> {
+        self.outbox_next.set(None);
         self.sql
             .exec(
                 "UPDATE messages SET status = ?, platform_id = COALESCE(?, platform_id), error = ?, \
@@ -857,12 +899,11 @@ impl ConversationObject {
                 .map_err(|reason| ApiError::new(422, reason))?;
         }
         self.insert_message(&message, leaves.then_some(now + SEND_LEASE_MS))?;
-        self.sql
-            .exec(
-                "UPDATE conversation SET updated_at = ? WHERE one = 1",
-                vec![int(now)],
-            )
-            .map_err(sql_err("touching the conversation"))?;
+        self.write_conversation(
+            "UPDATE conversation SET updated_at = ? WHERE one = 1",
+            vec![int(now)],
+            "touching the conversation",
+        )?;
         self.append(
             now,
             EventBody::MessageCreated {
@@ -959,6 +1000,7 @@ impl ConversationObject {
                     self.set_status(message_id, MessageStatus::Failed, None, Some(&error), now)
                 } else {
                     let next = now + backoff_ms(attempts);
+                    self.outbox_next.set(None);
                     let _ = self.sql.exec(
                         "UPDATE messages SET attempts = ?, next_attempt_at = ?, error = ? WHERE id = ?",
                         vec![int(attempts), int(next), text(&reason), text(message_id)],
@@ -993,8 +1035,29 @@ impl ConversationObject {
             .next())
     }
 
+    /// When the outbox next has a reply to send, if ever: read once, then
+    /// kept until a reply's send state changes.
+    fn outbox_next_attempt(&self) -> Option<i64> {
+        if let Some(known) = self.outbox_next.get() {
+            return known;
+        }
+        let next = scalar(
+            &self.sql,
+            "SELECT COALESCE(MIN(next_attempt_at), 0) AS n FROM messages WHERE status = 'pending'",
+            vec![],
+            0,
+        )
+        .ok()?;
+        let next = (next > 0).then_some(next);
+        self.outbox_next.set(Some(next));
+        next
+    }
+
     /// Sends every pending reply whose time has come.
     async fn retry_outbox(&self, now: i64) {
+        if self.outbox_next_attempt().is_none_or(|next| next > now) {
+            return;
+        }
         let Ok(Some(conv)) = self.conversation() else {
             return;
         };
@@ -1011,6 +1074,7 @@ impl ConversationObject {
             .unwrap_or_default();
         for row in due {
             // Lease it before the send, so a crash mid-send retries later.
+            self.outbox_next.set(None);
             let _ = self.sql.exec(
                 "UPDATE messages SET next_attempt_at = ? WHERE id = ?",
                 vec![int(now + SEND_LEASE_MS), text(&row.id)],
@@ -1023,23 +1087,14 @@ impl ConversationObject {
     /// the alarm already set.
     async fn schedule_alarm(&self, at: Option<i64>) {
         let storage = self.state.storage();
-        let next_send = scalar(
-            &self.sql,
-            "SELECT COALESCE(MIN(next_attempt_at), 0) AS n FROM messages WHERE status = 'pending'",
-            vec![],
-            0,
-        )
-        .ok()
-        .filter(|n| *n > 0);
-        let snooze_ends = scalar(
-            &self.sql,
-            "SELECT COALESCE(snoozed_until, 0) AS n FROM conversation \
-             WHERE one = 1 AND status = 'snoozed'",
-            vec![],
-            0,
-        )
-        .ok()
-        .filter(|n| *n > 0);
+        let next_send = self.outbox_next_attempt();
+        let snooze_ends = self
+            .conversation()
+            .ok()
+            .flatten()
+            .filter(|c| c.status == "snoozed")
+            .and_then(|c| c.snoozed_until)
+            .filter(|n| *n > 0);
         let existing = match self.alarm_at.get() {
             Some(known) => known,
             None => storage.get_alarm().await.ok().flatten(),
@@ -1067,10 +1122,12 @@ impl ConversationObject {
         }
     }
 
-    /// Asks the alarm to bring the workspace index up to date now. Changes
-    /// in quick succession share one notification.
+    /// Asks the alarm to bring the workspace index up to date shortly.
+    /// The short wait lets a burst of changes share one notification (one
+    /// call to the workspace object instead of one per message); the
+    /// conversation's own sockets are not delayed by it.
     async fn schedule_index(&self) {
-        self.schedule_alarm(Some(now_ms())).await;
+        self.schedule_alarm(Some(now_ms() + INDEX_DELAY_MS)).await;
     }
 
     fn summary(&self, c: &ConversationRow) -> std::result::Result<ConversationSummary, ApiError> {
@@ -1151,10 +1208,18 @@ impl ConversationObject {
             let update = IndexUpdate { summary, docs };
             match self.send_index(&conv.workspace_id, &update).await {
                 Ok(()) => {
-                    let _ = self.sql.exec(
-                        "UPDATE conversation SET indexed_seq = ? WHERE one = 1",
-                        vec![int(upto)],
-                    );
+                    if self
+                        .sql
+                        .exec(
+                            "UPDATE conversation SET indexed_seq = ? WHERE one = 1",
+                            vec![int(upto)],
+                        )
+                        .is_ok()
+                    {
+                        if let Some(row) = self.conversation_cache.borrow_mut().as_mut() {
+                            row.indexed_seq = upto;
+                        }
+                    }
                     indexed = upto;
                 }
                 Err(e) => {
@@ -1292,15 +1357,14 @@ impl ConversationObject {
         by: Option<&str>,
         now: i64,
     ) -> std::result::Result<(), ApiError> {
-        self.sql
-            .exec(
-                "UPDATE conversation SET status = ?, snoozed_until = ? WHERE one = 1",
-                vec![
-                    text(status),
-                    snoozed_until.map(int).unwrap_or(SqlStorageValue::Null),
-                ],
-            )
-            .map_err(sql_err("updating the status"))?;
+        self.write_conversation(
+            "UPDATE conversation SET status = ?, snoozed_until = ? WHERE one = 1",
+            vec![
+                text(status),
+                snoozed_until.map(int).unwrap_or(SqlStorageValue::Null),
+            ],
+            "updating the status",
+        )?;
         c.status = status.to_string();
         c.snoozed_until = snoozed_until;
         self.append(
@@ -1378,12 +1442,11 @@ impl ConversationObject {
         by: Option<&str>,
         now: i64,
     ) -> std::result::Result<(), ApiError> {
-        self.sql
-            .exec(
-                "UPDATE conversation SET assignee = ? WHERE one = 1",
-                vec![opt_text(assignee)],
-            )
-            .map_err(sql_err("updating the assignee"))?;
+        self.write_conversation(
+            "UPDATE conversation SET assignee = ? WHERE one = 1",
+            vec![opt_text(assignee)],
+            "updating the assignee",
+        )?;
         self.append(
             now,
             EventBody::Assigned {
@@ -1458,12 +1521,11 @@ impl ConversationObject {
         }
         if let (Some(labels), Some(labels_json)) = (patch.labels, labels_json) {
             if labels != conv.labels() {
-                self.sql
-                    .exec(
-                        "UPDATE conversation SET labels = ? WHERE one = 1",
-                        vec![text(&labels_json)],
-                    )
-                    .map_err(sql_err("updating labels"))?;
+                self.write_conversation(
+                    "UPDATE conversation SET labels = ? WHERE one = 1",
+                    vec![text(&labels_json)],
+                    "updating labels",
+                )?;
                 conv.labels = labels_json;
                 self.append(
                     now,
@@ -1512,12 +1574,11 @@ impl ConversationObject {
         if contact != before {
             let contact_json = serde_json::to_string(&contact)
                 .map_err(|e| ApiError::internal("serializing a contact", e))?;
-            self.sql
-                .exec(
-                    "UPDATE conversation SET contact = ? WHERE one = 1",
-                    vec![text(&contact_json)],
-                )
-                .map_err(sql_err("updating the contact"))?;
+            self.write_conversation(
+                "UPDATE conversation SET contact = ? WHERE one = 1",
+                vec![text(&contact_json)],
+                "updating the contact",
+            )?;
             self.append(
                 now_ms(),
                 EventBody::ContactUpdated {
@@ -1578,6 +1639,8 @@ impl ConversationObject {
         storage.delete_alarm().await?;
         storage.delete_all().await?;
         self.alarm_at.set(Some(None));
+        self.conversation_cache.replace(None);
+        self.outbox_next.set(Some(None));
         self.sql
             .exec(SCHEMA, None)
             .map_err(sql_err("recreating the tables after erasure"))?;
@@ -1671,9 +1734,11 @@ impl ConversationObject {
             // A customer who wrote again since has a new conversation under
             // the same id: have the index take it afresh.
             let _ = self.sql.exec("UPDATE erasure SET index_done = 1", None);
-            let _ = self
-                .sql
-                .exec("UPDATE conversation SET indexed_seq = 0", None);
+            let _ = self.write_conversation(
+                "UPDATE conversation SET indexed_seq = 0",
+                vec![],
+                "restarting the index after erasure",
+            );
         }
         if p.audit_done == 0 {
             let recorded = async {

@@ -1135,8 +1135,19 @@ impl ConversationObject {
     /// conversation's own sockets are never delayed by it.
     async fn schedule_index(&self) {
         let soonest = now_ms() + INDEX_DELAY_MS;
-        let at = soonest.max(self.indexed_at.get() + INDEX_EVERY_MS);
+        let at = soonest.max(self.indexed_at.get() + INDEX_EVERY_MS + self.index_spread());
         self.schedule_alarm(Some(at)).await;
+    }
+
+    /// 0–499 ms, fixed per conversation: conversations that got busy at the
+    /// same moment would otherwise all notify the index at the same moment,
+    /// once a second, and stall everything else behind that burst.
+    fn index_spread(&self) -> i64 {
+        let id = self.state.id().to_string();
+        let hash = id
+            .bytes()
+            .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+        i64::from(hash % 500)
     }
 
     fn summary(&self, c: &ConversationRow) -> std::result::Result<ConversationSummary, ApiError> {

@@ -15,7 +15,7 @@ use crate::db;
 use crate::http::{query, ApiError, ApiResult};
 use crate::runtime::{new_id, now_ms, now_secs};
 use switchboard_core::token::{self, secret_digest, Claims};
-use worker::{D1Database, Method, Request};
+use worker::{D1Database, Env, Method, Request};
 
 /// An authenticated caller. Only [`authenticate`] makes one.
 #[derive(Debug, Clone)]
@@ -136,6 +136,14 @@ async fn authenticate_key(req: &Request, db: &D1Database, key: &str) -> ApiResul
         role: Role::ApiKey,
         session_id: None,
     })
+}
+
+/// The authenticated caller of `req`, and the D1 handle it was checked with.
+pub async fn caller(req: &Request, env: &Env) -> ApiResult<(Agent, D1Database)> {
+    let config = Config::from_env(env);
+    let database = db::database(env)?;
+    let agent = authenticate(req, &config, &database).await?;
+    Ok((agent, database))
 }
 
 /// Starts a session for an agent and returns its token.

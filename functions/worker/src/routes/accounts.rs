@@ -1,7 +1,7 @@
 //! Sign-up, login (throttled), logout, and the caller's own profile.
 
 use crate::accounts_db;
-use crate::auth::{self, Agent};
+use crate::auth;
 use crate::config::Config;
 use crate::db::{self, NewWorkspace};
 use crate::http::{json, json_body, ApiError, ApiResult};
@@ -61,13 +61,6 @@ pub async fn hash_password(password: &str) -> ApiResult<(String, String)> {
     let salt = random_bytes::<16>()?;
     let hash = password::derive(password, &salt, password::ITERATIONS).await?;
     Ok((hex::encode(hash), hex::encode(salt)))
-}
-
-async fn caller(req: &Request, env: &Env) -> ApiResult<(Agent, Config, D1Database)> {
-    let config = Config::from_env(env);
-    let database = db::database(env)?;
-    let agent = auth::authenticate(req, &config, &database).await?;
-    Ok((agent, config, database))
 }
 
 /// # `POST /api/signup`
@@ -190,7 +183,7 @@ pub async fn login(mut req: Request, env: &Env) -> ApiResult<Response> {
 /// Revokes the caller's session: this token stops working at once; the
 /// agent's other sessions are untouched.
 pub async fn logout(req: Request, env: &Env) -> ApiResult<Response> {
-    let (agent, _, database) = caller(&req, env).await?;
+    let (agent, database) = auth::caller(&req, env).await?;
     agent.require_human()?;
     if let Some(sid) = &agent.session_id {
         accounts_db::revoke_session(&database, sid, now_ms()).await?;
@@ -201,7 +194,7 @@ pub async fn logout(req: Request, env: &Env) -> ApiResult<Response> {
 /// # `GET /api/me`
 /// The caller's profile.
 pub async fn me(req: Request, env: &Env) -> ApiResult<Response> {
-    let (agent, _, database) = caller(&req, env).await?;
+    let (agent, database) = auth::caller(&req, env).await?;
     agent.require_human()?;
     let view = accounts_db::agent_view(&database, &agent.workspace_id, &agent.agent_id)
         .await?
@@ -245,7 +238,7 @@ fn check_language(tag: &str) -> ApiResult<String> {
 /// # `PATCH /api/me` `{name?, language?}`
 /// Sets the caller's name and working language (what translation targets).
 pub async fn update_me(mut req: Request, env: &Env) -> ApiResult<Response> {
-    let (agent, _, database) = caller(&req, env).await?;
+    let (agent, database) = auth::caller(&req, env).await?;
     agent.require_human()?;
     let input: ProfileIn = json_body(&mut req).await?;
     let current = accounts_db::agent_view(&database, &agent.workspace_id, &agent.agent_id)
@@ -277,7 +270,8 @@ struct PasswordIn {
 /// Changes the password and revokes every token the agent had; answers
 /// with a fresh token for this session's holder.
 pub async fn change_password(mut req: Request, env: &Env) -> ApiResult<Response> {
-    let (agent, config, database) = caller(&req, env).await?;
+    let (agent, database) = auth::caller(&req, env).await?;
+    let config = Config::from_env(env);
     agent.require_human()?;
     let input: PasswordIn = json_body(&mut req).await?;
     check_password(&input.new_password)?;

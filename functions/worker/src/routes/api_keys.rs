@@ -2,8 +2,6 @@
 
 use crate::accounts_db::{self, ApiKey};
 use crate::auth::{self, Agent, API_KEY_PREFIX};
-use crate::config::Config;
-use crate::db;
 use crate::http::{json, json_body, ApiError, ApiResult};
 use crate::runtime::{new_id, now_ms, random_bytes};
 use serde::Deserialize;
@@ -11,9 +9,7 @@ use switchboard_core::token::secret_digest;
 use worker::{D1Database, Env, Request, Response};
 
 async fn admin(req: &Request, env: &Env) -> ApiResult<(Agent, D1Database)> {
-    let config = Config::from_env(env);
-    let database = db::database(env)?;
-    let agent = auth::authenticate(req, &config, &database).await?;
+    let (agent, database) = auth::caller(req, env).await?;
     agent.require_admin()?;
     Ok((agent, database))
 }

@@ -5,7 +5,6 @@
 //! and gets 404 — the wall is in the name, not only in a check.
 
 use crate::auth::{self, Agent};
-use crate::config::Config;
 use crate::db;
 use crate::http::{json_body, query, ApiError, ApiResult};
 use crate::objects::internal::SendRequest;
@@ -16,9 +15,7 @@ use switchboard_core::model::Content;
 use worker::{Env, Method, Request, Response};
 
 pub(super) async fn caller(req: &Request, env: &Env) -> ApiResult<Agent> {
-    let config = Config::from_env(env);
-    let database = db::database(env)?;
-    auth::authenticate(req, &config, &database).await
+    auth::caller(req, env).await.map(|(agent, _)| agent)
 }
 
 pub(super) fn check_id(id: &str) -> ApiResult<()> {

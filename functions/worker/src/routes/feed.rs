@@ -2,16 +2,12 @@
 
 use super::conversations::require_upgrade;
 use crate::auth::{self, Agent};
-use crate::config::Config;
-use crate::db;
 use crate::http::{query_int, ApiResult};
 use crate::objects::{self, HEADER_AGENT, HEADER_WORKSPACE};
 use worker::{Env, Method, Request, Response};
 
 async fn caller(req: &Request, env: &Env) -> ApiResult<Agent> {
-    let config = Config::from_env(env);
-    let database = db::database(env)?;
-    auth::authenticate(req, &config, &database).await
+    auth::caller(req, env).await.map(|(agent, _)| agent)
 }
 
 fn since_query(req: &Request, with_wait: bool) -> ApiResult<String> {

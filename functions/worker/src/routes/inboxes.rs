@@ -2,7 +2,6 @@
 
 use crate::accounts_db;
 use crate::auth;
-use crate::config::Config;
 use crate::db::{self, Inbox};
 use crate::http::{json, json_body, ApiError, ApiResult};
 use crate::runtime::{new_id, now_ms};
@@ -47,9 +46,7 @@ fn origin(req: &Request) -> String {
 /// per channel) and answers 201 with its webhook URL. Secrets are never
 /// echoed back.
 pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
-    let config = Config::from_env(env);
-    let database = db::database(env)?;
-    let agent = auth::authenticate(&req, &config, &database).await?;
+    let (agent, database) = auth::caller(&req, env).await?;
     agent.require_admin()?;
     let input: InboxIn = json_body(&mut req).await?;
     let channel = Channel::parse(&input.channel)
@@ -75,9 +72,7 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
 /// # `GET /api/inboxes`
 /// The caller's workspace's inboxes, secrets masked.
 pub async fn list(req: Request, env: &Env) -> ApiResult<Response> {
-    let config = Config::from_env(env);
-    let database = db::database(env)?;
-    let agent = auth::authenticate(&req, &config, &database).await?;
+    let (agent, database) = auth::caller(&req, env).await?;
     let origin = origin(&req);
     let inboxes: Vec<_> = db::inboxes_of(&database, &agent.workspace_id)
         .await?
@@ -109,9 +104,7 @@ async fn inbox_of(
 /// # `GET /api/inboxes/{id}`
 /// One inbox of the caller's workspace, secrets masked.
 pub async fn get(req: Request, env: &Env, id: &str) -> ApiResult<Response> {
-    let config = Config::from_env(env);
-    let database = db::database(env)?;
-    let agent = auth::authenticate(&req, &config, &database).await?;
+    let (agent, database) = auth::caller(&req, env).await?;
     let inbox = inbox_of(&database, &agent.workspace_id, id).await?;
     Ok(json(200, &view(&inbox, &origin(&req)))?)
 }
@@ -129,9 +122,7 @@ struct InboxPatch {
 /// can be rotated without re-entering the rest) and is checked like a new
 /// inbox's; `options` is `{auto_assign}`.
 pub async fn update(mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
-    let config = Config::from_env(env);
-    let database = db::database(env)?;
-    let agent = auth::authenticate(&req, &config, &database).await?;
+    let (agent, database) = auth::caller(&req, env).await?;
     agent.require_admin()?;
     let patch: InboxPatch = json_body(&mut req).await?;
     let inbox = inbox_of(&database, &agent.workspace_id, id).await?;
@@ -166,9 +157,7 @@ pub async fn update(mut req: Request, env: &Env, id: &str) -> ApiResult<Response
 /// Admins only. The inbox's webhooks answer 404 from now on; its
 /// conversations and their history stay.
 pub async fn delete(req: Request, env: &Env, id: &str) -> ApiResult<Response> {
-    let config = Config::from_env(env);
-    let database = db::database(env)?;
-    let agent = auth::authenticate(&req, &config, &database).await?;
+    let (agent, database) = auth::caller(&req, env).await?;
     agent.require_admin()?;
     if accounts_db::delete_inbox(&database, &agent.workspace_id, id, now_ms()).await? == 0 {
         return Err(ApiError::not_found("inbox"));

@@ -2,7 +2,7 @@
 
 use super::accounts::{check_email, check_password, check_text, hash_password};
 use crate::accounts_db::{self, Invitation, NewAgent};
-use crate::auth::{self, Agent};
+use crate::auth;
 use crate::config::Config;
 use crate::db;
 use crate::http::{json, json_body, ApiError, ApiResult};
@@ -10,17 +10,10 @@ use crate::password;
 use crate::runtime::{new_id, now_ms, random_bytes};
 use serde::Deserialize;
 use switchboard_core::token::secret_digest;
-use worker::{D1Database, Env, Request, Response};
+use worker::{Env, Request, Response};
 
 /// How long an invitation link works.
 const INVITATION_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
-
-async fn caller(req: &Request, env: &Env) -> ApiResult<(Agent, D1Database)> {
-    let config = Config::from_env(env);
-    let database = db::database(env)?;
-    let agent = auth::authenticate(req, &config, &database).await?;
-    Ok((agent, database))
-}
 
 fn origin(req: &Request) -> String {
     req.url()
@@ -46,7 +39,7 @@ struct InviteIn {
 /// a single-use token that expires in 7 days. Only the token's hash is
 /// stored: the link is shown this once (sending it is up to the admin).
 pub async fn invite(mut req: Request, env: &Env) -> ApiResult<Response> {
-    let (agent, database) = caller(&req, env).await?;
+    let (agent, database) = auth::caller(&req, env).await?;
     agent.require_admin()?;
     let input: InviteIn = json_body(&mut req).await?;
     let email = check_email(&input.email)?;
@@ -77,7 +70,7 @@ pub async fn invite(mut req: Request, env: &Env) -> ApiResult<Response> {
 /// # `GET /api/invitations`
 /// Admins only: invitations not yet accepted nor expired (without tokens).
 pub async fn list_invitations(req: Request, env: &Env) -> ApiResult<Response> {
-    let (agent, database) = caller(&req, env).await?;
+    let (agent, database) = auth::caller(&req, env).await?;
     agent.require_admin()?;
     let list = accounts_db::pending_invitations(&database, &agent.workspace_id, now_ms()).await?;
     Ok(json(200, &serde_json::json!({ "invitations": list }))?)
@@ -86,7 +79,7 @@ pub async fn list_invitations(req: Request, env: &Env) -> ApiResult<Response> {
 /// # `DELETE /api/invitations/{id}`
 /// Admins only: withdraws a pending invitation; its link stops working.
 pub async fn withdraw(req: Request, env: &Env, id: &str) -> ApiResult<Response> {
-    let (agent, database) = caller(&req, env).await?;
+    let (agent, database) = auth::caller(&req, env).await?;
     agent.require_admin()?;
     if accounts_db::delete_invitation(&database, &agent.workspace_id, id).await? == 0 {
         return Err(ApiError::not_found("invitation"));
@@ -150,7 +143,7 @@ pub async fn accept(mut req: Request, env: &Env) -> ApiResult<Response> {
 /// # `GET /api/agents`
 /// The caller's teammates (any agent may see who they work with).
 pub async fn list_agents(req: Request, env: &Env) -> ApiResult<Response> {
-    let (agent, database) = caller(&req, env).await?;
+    let (agent, database) = auth::caller(&req, env).await?;
     let agents = accounts_db::agents_of(&database, &agent.workspace_id).await?;
     Ok(json(200, &serde_json::json!({ "agents": agents }))?)
 }
@@ -165,7 +158,7 @@ struct RoleIn {
 /// does not change. Their current tokens are revoked so the new role holds
 /// at once.
 pub async fn set_role(mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
-    let (agent, database) = caller(&req, env).await?;
+    let (agent, database) = auth::caller(&req, env).await?;
     agent.require_admin()?;
     let input: RoleIn = json_body(&mut req).await?;
     let role = check_role(&input.role)?;
@@ -185,7 +178,7 @@ pub async fn set_role(mut req: Request, env: &Env, id: &str) -> ApiResult<Respon
 /// Admins only: removes a teammate; every token they hold stops working at
 /// once. The owner cannot be removed, nor can admins remove themselves.
 pub async fn remove(req: Request, env: &Env, id: &str) -> ApiResult<Response> {
-    let (agent, database) = caller(&req, env).await?;
+    let (agent, database) = auth::caller(&req, env).await?;
     agent.require_admin()?;
     if id == agent.agent_id {
         return Err(ApiError::forbidden("you cannot remove yourself"));

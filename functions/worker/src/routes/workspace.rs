@@ -2,8 +2,6 @@
 
 use crate::accounts_db;
 use crate::auth;
-use crate::config::Config;
-use crate::db;
 use crate::http::{json, json_body, ApiError, ApiResult};
 use serde::Deserialize;
 use worker::{Env, Request, Response};
@@ -20,9 +18,7 @@ fn view(w: &accounts_db::Workspace) -> serde_json::Value {
 /// # `GET /api/workspace`
 /// The caller's workspace: its name and settings.
 pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
-    let config = Config::from_env(env);
-    let database = db::database(env)?;
-    let agent = auth::authenticate(&req, &config, &database).await?;
+    let (agent, database) = auth::caller(&req, env).await?;
     let w = accounts_db::workspace(&database, &agent.workspace_id)
         .await?
         .ok_or_else(|| ApiError::not_found("workspace"))?;
@@ -40,9 +36,7 @@ struct WorkspaceIn {
 /// Admins only. `settings` is a JSON object merged key by key (null
 /// removes a key), at most 16 KiB.
 pub async fn update(mut req: Request, env: &Env) -> ApiResult<Response> {
-    let config = Config::from_env(env);
-    let database = db::database(env)?;
-    let agent = auth::authenticate(&req, &config, &database).await?;
+    let (agent, database) = auth::caller(&req, env).await?;
     agent.require_admin()?;
     let input: WorkspaceIn = json_body(&mut req).await?;
     let current = accounts_db::workspace(&database, &agent.workspace_id)

@@ -213,3 +213,57 @@ fn identity_is_verified_and_visitor_tokens_are_walled() {
         .post_raw(&format!("/webhooks/widget/{inbox}"), &[], b"{}")
         .expect_error(404);
 }
+
+#[test]
+fn online_visitors_join_the_feed() {
+    let server = Server::start();
+    let (agent, _) = Api::new(&server.base).signup("Online Co", "owner@online.test");
+    let inbox = widget_inbox(&agent);
+    let s = session(&server, &inbox, json!({"name": "Ola"}))
+        .expect_status(201)
+        .body;
+    let token = s["token"].as_str().unwrap();
+    Api::new(&server.base)
+        .with_token(token)
+        .post(
+            "/api/widget/messages",
+            &json!({"text": "hi", "name": "Ola"}),
+        )
+        .expect_status(201);
+    let cv = s["conversation_id"].as_str().unwrap();
+    let agent_token = agent.token.clone().unwrap();
+    let mut feed = Live::connect(&server.ws_url(&format!("/api/live?token={agent_token}")));
+
+    // The widget opens its socket: the visitor is online, with its contact.
+    let widget = Live::connect(&server.ws_url(&format!("/api/widget/live?since=0&token={token}")));
+    let online = feed
+        .next_of_type("visitor", WAIT)
+        .expect("visitor online on the feed");
+    assert_eq!(
+        (
+            online["conversation_id"].as_str(),
+            online["status"].as_str()
+        ),
+        (Some(cv), Some("online"))
+    );
+    assert_eq!(online["contact"]["name"], "Ola");
+    let list = agent.get("/api/visitors").expect_status(200).body;
+    assert_eq!(list["visitors"][0]["conversation_id"], cv);
+
+    // The last socket closes: offline, and the list is empty.
+    widget.close();
+    let offline = feed
+        .next_of_type("visitor", WAIT)
+        .expect("visitor offline on the feed");
+    assert_eq!(offline["status"], "offline");
+    assert_eq!(
+        agent.get("/api/visitors").expect_status(200).body["visitors"],
+        json!([])
+    );
+    // Another workspace sees none of it.
+    let (other, _) = Api::new(&server.base).signup("Other Co", "owner@other-online.test");
+    assert_eq!(
+        other.get("/api/visitors").expect_status(200).body["visitors"],
+        json!([])
+    );
+}

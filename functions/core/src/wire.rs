@@ -157,6 +157,13 @@ pub enum FeedBody {
     /// by this tombstone (same `seq`), so the feed stays gapless and holds
     /// nothing of the erased contact.
     Erased { conversation_id: String },
+    /// A website visitor came online (their widget opened its socket) or
+    /// went offline (the last one closed).
+    Visitor {
+        conversation_id: String,
+        contact: crate::model::Contact,
+        status: String,
+    },
 }
 
 /// A message as the workspace's search index holds it.

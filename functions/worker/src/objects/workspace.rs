@@ -56,6 +56,7 @@ CREATE TRIGGER IF NOT EXISTS docs_fts_delete AFTER DELETE ON docs BEGIN
   INSERT INTO docs_fts(docs_fts, rowid, text) VALUES ('delete', old.id, old.text);
 END;
 CREATE TABLE IF NOT EXISTS presence (agent_id TEXT PRIMARY KEY, status TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS visitors (conversation_id TEXT PRIMARY KEY, contact TEXT NOT NULL, since INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS feed (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS round_robin (one INTEGER PRIMARY KEY CHECK (one = 1), last_agent TEXT NOT NULL);
 ";
@@ -112,6 +113,8 @@ impl DurableObject for WorkspaceObject {
             (Method::Post, "/index") => self.index(&mut req).await,
             (Method::Get, "/conversations") => self.list(&req),
             (Method::Get, "/search") => self.search(&req),
+            (Method::Post, "/visitor") => self.visitor(&mut req).await,
+            (Method::Get, "/visitors") => self.visitors(),
             (Method::Get, "/feed") => self.poll_feed(&req).await,
             (Method::Get, "/live") => self.live(&req),
             (Method::Post, "/round-robin") => self.round_robin(),
@@ -372,6 +375,83 @@ impl WorkspaceObject {
             })?;
         }
         json(200, &serde_json::json!({ "tombstoned": tombstoned })).map_err(ApiError::from)
+    }
+
+    /// `POST /visitor` `{conversation_id, contact, online}`: a website
+    /// visitor came online or left; pushed on the feed when it changed.
+    async fn visitor(&self, req: &mut Request) -> Answer {
+        #[derive(Deserialize)]
+        struct VisitorIn {
+            conversation_id: String,
+            contact: switchboard_core::model::Contact,
+            online: bool,
+        }
+        let v: VisitorIn = req
+            .json()
+            .await
+            .map_err(|e| ApiError::bad_request(format!("visitor body: {e}")))?;
+        let known = scalar(
+            &self.sql,
+            "SELECT COUNT(*) AS n FROM visitors WHERE conversation_id = ?",
+            vec![text(&v.conversation_id)],
+            0,
+        )
+        .map_err(sql_err("reading online visitors"))?
+            > 0;
+        if known != v.online {
+            if v.online {
+                let contact = serde_json::to_string(&v.contact)
+                    .map_err(|e| ApiError::internal("serializing a contact", e))?;
+                self.sql
+                    .exec(
+                        "INSERT INTO visitors (conversation_id, contact, since) VALUES (?, ?, ?)",
+                        vec![text(&v.conversation_id), text(&contact), int(now_ms())],
+                    )
+                    .map_err(sql_err("recording an online visitor"))?;
+            } else {
+                self.sql
+                    .exec(
+                        "DELETE FROM visitors WHERE conversation_id = ?",
+                        vec![text(&v.conversation_id)],
+                    )
+                    .map_err(sql_err("forgetting an online visitor"))?;
+            }
+            self.append(FeedBody::Visitor {
+                conversation_id: v.conversation_id,
+                contact: v.contact,
+                status: if v.online { "online" } else { "offline" }.into(),
+            })?;
+        }
+        json(200, &serde_json::json!({ "online": v.online })).map_err(ApiError::from)
+    }
+
+    /// `GET /visitors`: the website visitors online now.
+    fn visitors(&self) -> Answer {
+        #[derive(Deserialize)]
+        struct Row {
+            conversation_id: String,
+            contact: String,
+            since: i64,
+        }
+        let rows = self
+            .sql
+            .exec(
+                "SELECT conversation_id, contact, since FROM visitors ORDER BY since",
+                None,
+            )
+            .and_then(|c| c.to_array::<Row>())
+            .map_err(sql_err("listing online visitors"))?;
+        let visitors: Vec<serde_json::Value> = rows
+            .into_iter()
+            .map(|r| {
+                serde_json::json!({
+                    "conversation_id": r.conversation_id,
+                    "contact": serde_json::from_str::<serde_json::Value>(&r.contact).unwrap_or_default(),
+                    "since": r.since,
+                })
+            })
+            .collect();
+        json(200, &serde_json::json!({ "visitors": visitors })).map_err(ApiError::from)
     }
 
     fn append(&self, body: FeedBody) -> std::result::Result<i64, ApiError> {

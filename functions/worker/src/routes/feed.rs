@@ -37,6 +37,19 @@ pub async fn live(req: Request, env: &Env) -> ApiResult<Response> {
     objects::call(&stub, objects::forward_request(&req, &path, &identity)?).await
 }
 
+/// # `GET /api/visitors`
+/// The workspace's website visitors online now (their widget holds a
+/// socket); changes come on the feed as `visitor` events.
+pub async fn visitors(req: Request, env: &Env) -> ApiResult<Response> {
+    let agent = caller(&req, env).await?;
+    let stub = objects::workspace_stub(env, &agent.workspace_id)?;
+    objects::call(
+        &stub,
+        objects::internal_request(Method::Get, "/visitors", None, &[])?,
+    )
+    .await
+}
+
 /// # `GET /api/feed?since=<seq>&wait=<seconds>`
 /// The long-poll twin of `/api/live`: the same events over plain HTTP.
 pub async fn poll(req: Request, env: &Env) -> ApiResult<Response> {

@@ -88,6 +88,7 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         (Method::Get, ["api", "widget", "events"]) => widget::events(req, &env).await,
         (Method::Get, ["api", "widget", "live"]) => widget::live(req, &env).await,
         (Method::Get, ["api", "feed"]) => feed::poll(req, &env).await,
+        (Method::Get, ["api", "visitors"]) => feed::visitors(req, &env).await,
         (Method::Get, ["webhooks", channel, inbox]) => {
             webhooks::handshake(req, &env, channel, inbox).await
         }

@@ -126,7 +126,39 @@ impl ConversationObject {
         };
         let (server, response) = sockets::accept(&self.state, &identity)?;
         sockets::replay(&server, since, |cursor| self.events_after(cursor, &reader))?;
+        if matches!(reader, Reader::Visitor) {
+            self.visitor_presence(&conv, true);
+        }
         Ok(response)
+    }
+
+    /// Tells the workspace's feed that this conversation's visitor came
+    /// online or went offline. In the background: a socket never waits for
+    /// it, and a lost notice only leaves the online list stale.
+    pub(super) fn visitor_presence(&self, conv: &ConversationRow, online: bool) {
+        let env = self.env.clone();
+        let workspace_id = conv.workspace_id.clone();
+        let body = serde_json::json!({
+            "conversation_id": conv.id,
+            "contact": conv.contact(),
+            "online": online,
+        })
+        .to_string();
+        self.state.wait_until(async move {
+            let told = async {
+                let stub = crate::objects::workspace_stub(&env, &workspace_id)?;
+                let req =
+                    crate::objects::internal_request(Method::Post, "/visitor", Some(body), &[])?;
+                crate::objects::call(&stub, req).await.map(|_| ())
+            }
+            .await;
+            if let Err(e) = told {
+                worker::console_error!(
+                    "conversation object: telling the feed about a visitor failed: {}",
+                    e.reason
+                );
+            }
+        });
     }
 
     /// `POST /read` `{seq}`: the long-poll client's way to record reading.

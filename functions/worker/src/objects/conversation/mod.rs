@@ -353,10 +353,12 @@ impl DurableObject for ConversationObject {
         _clean: bool,
     ) -> Result<()> {
         sockets::close_reply(&ws, code);
+        self.visitor_left(&ws);
         Ok(())
     }
 
-    async fn websocket_error(&self, _ws: WebSocket, _error: worker::Error) -> Result<()> {
+    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> Result<()> {
+        self.visitor_left(&ws);
         Ok(())
     }
 }
@@ -381,6 +383,29 @@ impl ConversationObject {
         let row = rows.into_iter().next();
         self.conversation_cache.replace(row.clone());
         Ok(row)
+    }
+
+    /// When `closing` was the visitor's last socket, the visitor is offline.
+    fn visitor_left(&self, closing: &WebSocket) {
+        if !self
+            .state
+            .get_tags(closing)
+            .iter()
+            .any(|t| t == ROLE_VISITOR)
+        {
+            return;
+        }
+        let others = self
+            .state
+            .get_websockets_with_tag(ROLE_VISITOR)
+            .into_iter()
+            .filter(|ws| ws != closing)
+            .count();
+        if others == 0 {
+            if let Ok(Some(conv)) = self.conversation() {
+                self.visitor_presence(&conv, false);
+            }
+        }
     }
 
     /// Writes the conversation row (and forgets the cached copy).

@@ -1,65 +1,11 @@
 //! D1 queries for teams and access: sessions, invitations, agents, API keys,
 //! workspace settings and the login throttle's counters.
 
-use crate::http::{ApiError, ApiResult};
+use crate::db::{agent_insert_err, all, first, num, run, stmt};
+use crate::http::ApiResult;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement};
-
-fn d1_err(what: &'static str) -> impl Fn(worker::Error) -> ApiError {
-    move |e| ApiError::internal(what, e)
-}
-
-fn num(v: i64) -> JsValue {
-    JsValue::from(v as f64)
-}
-
-fn stmt(db: &D1Database, sql: &str, binds: &[JsValue]) -> ApiResult<D1PreparedStatement> {
-    db.prepare(sql)
-        .bind(binds)
-        .map_err(d1_err("binding a D1 statement"))
-}
-
-async fn run(
-    db: &D1Database,
-    sql: &str,
-    binds: &[JsValue],
-    what: &'static str,
-) -> ApiResult<usize> {
-    let result = stmt(db, sql, binds)?.run().await.map_err(d1_err(what))?;
-    Ok(result
-        .meta()
-        .ok()
-        .flatten()
-        .and_then(|m| m.changes)
-        .unwrap_or(0))
-}
-
-async fn first<T: for<'de> Deserialize<'de>>(
-    db: &D1Database,
-    sql: &str,
-    binds: &[JsValue],
-    what: &'static str,
-) -> ApiResult<Option<T>> {
-    stmt(db, sql, binds)?
-        .first::<T>(None)
-        .await
-        .map_err(d1_err(what))
-}
-
-async fn all<T: for<'de> Deserialize<'de>>(
-    db: &D1Database,
-    sql: &str,
-    binds: &[JsValue],
-    what: &'static str,
-) -> ApiResult<Vec<T>> {
-    stmt(db, sql, binds)?
-        .all()
-        .await
-        .map_err(d1_err(what))?
-        .results::<T>()
-        .map_err(d1_err(what))
-}
+use worker::D1Database;
 
 // Sessions ---------------------------------------------------------------
 
@@ -262,16 +208,9 @@ pub async fn accept_invitation(
             num(a.now_ms),
         ],
     )?;
-    db.batch(vec![used, agent]).await.map_err(|e| {
-        if e.to_string().contains("UNIQUE") {
-            ApiError::new(
-                409,
-                "an account with this email already exists; log in instead",
-            )
-        } else {
-            ApiError::internal("accepting an invitation", e)
-        }
-    })?;
+    db.batch(vec![used, agent])
+        .await
+        .map_err(agent_insert_err("accepting an invitation"))?;
     Ok(())
 }
 

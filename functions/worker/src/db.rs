@@ -9,15 +9,85 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use switchboard_core::channels::{Channel, Settings};
 use wasm_bindgen::JsValue;
-use worker::{D1Database, Env};
+use worker::{D1Database, D1PreparedStatement, Env};
 
 pub fn database(env: &Env) -> ApiResult<D1Database> {
     env.d1("DB")
         .map_err(|e| ApiError::internal("D1 binding DB is missing (check wrangler.toml)", e))
 }
 
-fn d1_err(what: &'static str) -> impl Fn(worker::Error) -> ApiError {
+/// A failed D1 call: logged with `what`, a bare 500 for the client.
+pub(crate) fn d1_err(what: &'static str) -> impl Fn(worker::Error) -> ApiError {
     move |e| ApiError::internal(what, e)
+}
+
+/// A failed write that creates an agent: a taken email is the caller's 409.
+pub(crate) fn agent_insert_err(what: &'static str) -> impl Fn(worker::Error) -> ApiError {
+    move |e| {
+        if e.to_string().contains("UNIQUE") {
+            ApiError::new(
+                409,
+                "an account with this email already exists; log in instead",
+            )
+        } else {
+            ApiError::internal(what, e)
+        }
+    }
+}
+
+pub(crate) fn num(v: i64) -> JsValue {
+    JsValue::from(v as f64)
+}
+
+pub(crate) fn stmt(
+    db: &D1Database,
+    sql: &str,
+    binds: &[JsValue],
+) -> ApiResult<D1PreparedStatement> {
+    db.prepare(sql)
+        .bind(binds)
+        .map_err(d1_err("binding a D1 statement"))
+}
+
+pub(crate) async fn run(
+    db: &D1Database,
+    sql: &str,
+    binds: &[JsValue],
+    what: &'static str,
+) -> ApiResult<usize> {
+    let result = stmt(db, sql, binds)?.run().await.map_err(d1_err(what))?;
+    Ok(result
+        .meta()
+        .ok()
+        .flatten()
+        .and_then(|m| m.changes)
+        .unwrap_or(0))
+}
+
+pub(crate) async fn first<T: for<'de> Deserialize<'de>>(
+    db: &D1Database,
+    sql: &str,
+    binds: &[JsValue],
+    what: &'static str,
+) -> ApiResult<Option<T>> {
+    stmt(db, sql, binds)?
+        .first::<T>(None)
+        .await
+        .map_err(d1_err(what))
+}
+
+pub(crate) async fn all<T: for<'de> Deserialize<'de>>(
+    db: &D1Database,
+    sql: &str,
+    binds: &[JsValue],
+    what: &'static str,
+) -> ApiResult<Vec<T>> {
+    stmt(db, sql, binds)?
+        .all()
+        .await
+        .map_err(d1_err(what))?
+        .results::<T>()
+        .map_err(d1_err(what))
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -81,16 +151,9 @@ pub async fn create_workspace(db: &D1Database, w: &NewWorkspace<'_>) -> ApiResul
             (w.now_ms as f64).into(),
         ])
         .map_err(d1_err("binding agent insert"))?;
-    db.batch(vec![ws, agent]).await.map_err(|e| {
-        if e.to_string().contains("UNIQUE") {
-            ApiError::new(
-                409,
-                "an account with this email already exists; log in instead",
-            )
-        } else {
-            ApiError::internal("creating a workspace in D1", e)
-        }
-    })?;
+    db.batch(vec![ws, agent])
+        .await
+        .map_err(agent_insert_err("creating a workspace in D1"))?;
     Ok(())
 }
 

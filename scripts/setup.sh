@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Switchboard needs and skips what is already there. Safe to
-# run any number of times. Reaches only crates.io and the npm registry.
+# run any number of times. Reaches only crates.io, PyPI, Debian's packages and the npm registry.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -46,4 +46,19 @@ fi
 if [ ! -x node_modules/.bin/wrangler ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "npm ci"
   npm ci --no-audit --no-fund
+fi
+
+# The OpenAPI validator the test command runs on schema/openapi.yaml.
+if ! python3 -c 'import openapi_spec_validator' 2>/dev/null; then
+  say "installing openapi-spec-validator (PyPI)"
+  python3 -m pip install --quiet --disable-pip-version-check openapi-spec-validator
+fi
+
+# Chromium for the browser tests: Debian's package (Playwright cannot
+# download its own browser here).
+if ! command -v chromium >/dev/null 2>&1; then
+  say "installing Debian's chromium (about a minute, once)"
+  sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+  sudo_if_needed apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive sudo_if_needed apt-get install -y -qq chromium >/dev/null
 fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, then every check — format,
 # clippy (host and wasm32, warnings denied), unit tests, and the integration
-# tests against the real worker on local workerd.
+# tests against the real worker on local workerd, the OpenAPI file, the
+# front end's type check and unit tests, and the browser tests in Chromium.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -16,6 +17,9 @@ bash scripts/setup.sh
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+step "OpenAPI: schema/openapi.yaml is valid"
+python3 -m openapi_spec_validator schema/openapi.yaml
+
 step "clippy (host)"
 cargo clippy --workspace --exclude switchboard-worker --all-targets --locked -- -D warnings
 
@@ -25,6 +29,15 @@ cargo clippy -p switchboard-core -p switchboard-worker --target wasm32-unknown-u
 step "build the worker"
 bash scripts/build.sh
 
+step "front end: type check and unit tests"
+node_modules/.bin/vue-tsc --noEmit -p frontend/tsconfig.json
+node_modules/.bin/vitest run --config frontend/vitest.config.ts
+
 step "unit, fuzz and integration tests"
 # The worker was just built; the servers the tests start must not rebuild it.
 SWITCHBOARD_SKIP_BUILD=1 cargo test --workspace --exclude switchboard-worker --locked
+
+step "browser tests (Chromium)"
+rm -rf tests/browser/artifacts
+SWITCHBOARD_SKIP_BUILD=1 node_modules/.bin/playwright test --config tests/browser/playwright.config.ts
+echo "screenshots: tests/browser/artifacts/screenshots"

@@ -1,0 +1,2 @@
+// Placeholder until the dashboard lands (issue 9).
+document.getElementById("app")!.textContent = "Switchboard";

@@ -1,0 +1,2 @@
+// Placeholder until the widget lands (issue 10).
+export {};

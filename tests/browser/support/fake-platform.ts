@@ -1,0 +1,98 @@
+// A stand-in for Meta's Graph API and Telegram's Bot API on 127.0.0.1, the
+// JavaScript twin of tests/harness/fake_platform.rs: it records every
+// request, checks the access token and the body's shape as the platform
+// would, and can be told to fail the next requests.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface Recorded {
+  method: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  json: any;
+}
+
+export class FakePlatform {
+  base = "";
+  readonly requests: Recorded[] = [];
+  private forced: Array<{ status: number; body: unknown }> = [];
+  private tokens = new Set<string>();
+  private server: http.Server;
+  private n = 1;
+
+  constructor() {
+    this.server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c) => chunks.push(c));
+      req.on("end", () => {
+        const body = Buffer.concat(chunks).toString("utf8");
+        let json: any = null;
+        try {
+          json = JSON.parse(body);
+        } catch {
+          /* not JSON */
+        }
+        const rec: Recorded = { method: req.method ?? "", path: req.url ?? "", headers: req.headers, body, json };
+        this.requests.push(rec);
+        const forced = this.forced.shift();
+        const [status, answer] = forced ? [forced.status, forced.body] : this.answer(rec);
+        res.writeHead(status, { "content-type": "application/json" });
+        res.end(JSON.stringify(answer));
+      });
+    });
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((r) => this.server.listen(0, "127.0.0.1", () => r()));
+    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  stop(): Promise<void> {
+    return new Promise((r) => this.server.close(() => r()));
+  }
+
+  /** Accept this access token (Graph) or bot token (Telegram). */
+  acceptToken(token: string): void {
+    this.tokens.add(token);
+  }
+
+  /** Answer the next request with `status` and `body` instead. */
+  forceNext(status: number, body: unknown): void {
+    this.forced.push({ status, body });
+  }
+
+  /** Requests whose path contains `part`. */
+  matching(part: string): Recorded[] {
+    return this.requests.filter((r) => r.path.includes(part));
+  }
+
+  private answer(r: Recorded): [number, unknown] {
+    const segments = r.path.split("?")[0]!.replace(/^\/+|\/+$/g, "").split("/");
+    const first = segments[0] ?? "";
+    if (first.startsWith("bot")) {
+      if (!this.tokens.has(first.slice(3))) return [401, { ok: false, error_code: 401, description: "Unauthorized" }];
+      if (r.json?.chat_id == null || !r.json?.text) {
+        return [400, { ok: false, error_code: 400, description: "Bad Request: message text is empty" }];
+      }
+      return [200, { ok: true, result: { message_id: this.n++, chat: { id: r.json.chat_id }, text: r.json.text } }];
+    }
+    if (segments.length === 3 && first.startsWith("v") && segments[2] === "messages") {
+      const token = String(r.headers.authorization ?? "").replace(/^Bearer /, "");
+      const graphError = (status: number, message: string, code: number): [number, unknown] => [
+        status,
+        { error: { message, type: "OAuthException", code } },
+      ];
+      if (!this.tokens.has(token)) return graphError(401, "Invalid OAuth access token - Cannot parse access token", 190);
+      if (r.json?.messaging_product === "whatsapp") {
+        if (r.json.to == null) return graphError(400, "(#100) The parameter to is required.", 100);
+        return [200, { messaging_product: "whatsapp", contacts: [{ input: r.json.to, wa_id: r.json.to }], messages: [{ id: `wamid.fake${this.n++}` }] }];
+      }
+      if (r.json?.recipient?.id == null || r.json?.message == null) {
+        return graphError(400, "(#100) param recipient must be non-empty.", 100);
+      }
+      return [200, { recipient_id: r.json.recipient.id, message_id: `m_fake${this.n++}` }];
+    }
+    return [200, { ok: true, id: `cb_${this.n++}` }];
+  }
+}

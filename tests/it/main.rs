@@ -4,6 +4,7 @@
 
 mod accounts;
 mod channels;
+mod client_id;
 mod common;
 mod outbound;
 mod realtime;

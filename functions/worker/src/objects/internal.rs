@@ -31,6 +31,9 @@ pub struct IngestResult {
 pub struct SendRequest {
     pub agent_id: String,
     pub content: Content,
+    /// The agent's client's id for the message: a repeat is stored once.
+    #[serde(default)]
+    pub client_id: Option<String>,
 }
 
 /// `POST /index` on a workspace: a conversation's current summary and the

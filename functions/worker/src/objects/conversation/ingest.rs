@@ -20,8 +20,8 @@ impl ConversationObject {
             .sql
             .exec(
                 "INSERT INTO messages (id, seq, direction, kind, text, content, platform_id, status, \
-                 error, reply_to, sender_id, created_at, next_attempt_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                 error, reply_to, sender_id, created_at, next_attempt_at, client_id) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 vec![
                     text(&m.id),
                     int(m.seq),
@@ -36,6 +36,7 @@ impl ConversationObject {
                     opt_text(m.sender_id.as_deref()),
                     int(m.created_at),
                     next_attempt_at.map(int).unwrap_or(SqlStorageValue::Null),
+                    opt_text(m.client_id.as_deref()),
                 ],
             )
             .map_err(sql_err("storing a message"))?
@@ -204,6 +205,7 @@ impl ConversationObject {
             error: None,
             reply_to: m.reply_to,
             sender_id: None,
+            client_id: None,
             created_at: now,
         };
         if !self.insert_message(&message, None)? {

@@ -86,7 +86,7 @@ CREATE TABLE IF NOT EXISTS messages (
   id TEXT PRIMARY KEY, seq INTEGER NOT NULL, direction TEXT NOT NULL, kind TEXT NOT NULL,
   text TEXT NOT NULL, content TEXT NOT NULL, platform_id TEXT UNIQUE, status TEXT NOT NULL,
   error TEXT, reply_to TEXT, sender_id TEXT, created_at INTEGER NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER
+  attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER, client_id TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_by_seq ON messages(seq);
 CREATE INDEX IF NOT EXISTS outbox ON messages(next_attempt_at) WHERE status = 'pending';
@@ -101,11 +101,19 @@ CREATE TABLE IF NOT EXISTS erasure (
 ";
 
 /// Columns added after the first release, for objects created before them.
-const ADDED_COLUMNS: [(&str, &str, &str); 2] = [
+const ADDED_COLUMNS: [(&str, &str, &str); 3] = [
     ("conversation", "snoozed_until", "INTEGER"),
     // 1 for events only agents may see (EventBody::is_private).
     ("events", "private", "INTEGER NOT NULL DEFAULT 0"),
+    // An agent's own id for a reply (idempotent writes).
+    ("messages", "client_id", "TEXT"),
 ];
+
+/// Indexes on added columns, made once those columns exist.
+const ADDED_INDEXES: &str = "
+CREATE UNIQUE INDEX IF NOT EXISTS messages_by_client_id ON messages(client_id) \
+  WHERE client_id IS NOT NULL;
+";
 
 /// Socket roles, also their tags.
 const ROLE_AGENT: &str = "agent";
@@ -190,10 +198,11 @@ struct MessageRow {
     sender_id: Option<String>,
     created_at: i64,
     attempts: i64,
+    client_id: Option<String>,
 }
 
 const MESSAGE_COLUMNS: &str = "id, seq, direction, text, content, platform_id, status, error, \
-     reply_to, sender_id, created_at, attempts";
+     reply_to, sender_id, created_at, attempts, client_id";
 
 impl ConversationRow {
     fn contact(&self) -> Contact {
@@ -221,6 +230,7 @@ impl MessageRow {
             error: self.error,
             reply_to: self.reply_to,
             sender_id: self.sender_id,
+            client_id: self.client_id,
             created_at: self.created_at,
         })
     }
@@ -234,6 +244,9 @@ impl DurableObject for ConversationObject {
         }
         for (table, column, decl) in ADDED_COLUMNS {
             add_column_if_missing(&sql, table, column, decl);
+        }
+        if let Err(e) = sql.exec(ADDED_INDEXES, None) {
+            worker::console_error!("conversation object: creating its indexes failed: {e}");
         }
         let last_seq = scalar(
             &sql,

@@ -9,6 +9,7 @@ mod client_id;
 mod common;
 mod outbound;
 mod realtime;
+mod reports;
 mod restart;
 mod slice;
 mod tenancy;

@@ -43,6 +43,9 @@ pub struct IndexUpdate {
     pub summary: ConversationSummary,
     #[serde(default)]
     pub docs: Vec<SearchDoc>,
+    /// What the reports count, for the events this update covers.
+    #[serde(default)]
+    pub report: Vec<switchboard_core::report::ReportFact>,
 }
 
 /// Deserializes a field that is present (even as `null`) into `Some`, so

@@ -67,7 +67,7 @@ impl ConversationObject {
                 )
                 .map_err(|reason| ApiError::new(422, reason))?;
         }
-        if !self.insert_message(&message, leaves.then_some(now + SEND_LEASE_MS))? {
+        if !self.insert_message(&message, leaves.then_some(now + SEND_LEASE_MS), None)? {
             return Err(ApiError::internal(
                 "storing an agent's message",
                 "the insert conflicted after the client_id check",

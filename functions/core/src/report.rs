@@ -241,8 +241,19 @@ pub fn day_buckets(
 ) -> Option<Vec<Bucket>> {
     let mut out = Vec::new();
     let mut start = local_day_start(from, offset_at)?;
+    let mut offset = offset_at(start)?;
     for day in from..=to {
-        let end = local_day_start(day + 1, offset_at)?;
+        // Most days start at the previous day's offset: one look-up
+        // confirms it; a change of offset takes the careful way.
+        let wall = (day + 1).checked_mul(DAY_MS)?;
+        let guess = wall - offset;
+        let end = if offset_at(guess)? == offset {
+            guess
+        } else {
+            let end = local_day_start(day + 1, offset_at)?;
+            offset = offset_at(end)?;
+            end
+        };
         out.push(Bucket {
             key: format_date(day),
             start,
@@ -333,6 +344,43 @@ mod tests {
         assert_eq!(b[0].start, day * DAY_MS + 5 * H);
         assert_eq!(b[0].end - b[0].start, 23 * H);
         assert_eq!(b[1].end - b[1].start, 24 * H);
+    }
+
+    #[test]
+    fn buckets_agree_with_the_careful_way_across_changes() {
+        let from = parse_date("2026-02-01").unwrap();
+        let spring = parse_date("2026-03-08").unwrap() * DAY_MS + 7 * H;
+        let fall = parse_date("2026-11-01").unwrap() * DAY_MS + 6 * H;
+        let zone = move |t: i64| {
+            Some(if (spring..fall).contains(&t) {
+                -4 * H
+            } else {
+                -5 * H
+            })
+        };
+        let b = day_buckets(from, from + 365, &zone).unwrap();
+        for (i, bucket) in b.iter().enumerate() {
+            let day = from + i as i64;
+            assert_eq!(bucket.key, format_date(day));
+            assert_eq!(
+                Some(bucket.start),
+                local_day_start(day, &zone),
+                "{}",
+                bucket.key
+            );
+            assert_eq!(
+                Some(bucket.end),
+                local_day_start(day + 1, &zone),
+                "{}",
+                bucket.key
+            );
+        }
+        let lengths: Vec<i64> = b
+            .iter()
+            .map(|x| (x.end - x.start) / H)
+            .filter(|h| *h != 24)
+            .collect();
+        assert_eq!(lengths, [23, 25]);
     }
 
     #[test]

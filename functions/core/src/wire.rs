@@ -208,6 +208,7 @@ mod tests {
                     error: None,
                     reply_to: None,
                     sender_id: None,
+                    client_id: None,
                     created_at: 1,
                 },
             },

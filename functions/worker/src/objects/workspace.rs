@@ -17,6 +17,8 @@
 //!   (for auto-assignment), or none.
 //! - `POST /erase` — forgets a conversation: its index entry, labels and
 //!   search documents; feed events about it become tombstones.
+//! - `POST /report` — report figures over UTC ranges, from the rollups the
+//!   index updates feed (`super::reports`).
 
 use super::internal::{IndexUpdate, RoundRobinAnswer, WorkspaceErase};
 use super::sockets::{self, SocketIdentity, Waiters};
@@ -88,6 +90,9 @@ impl DurableObject for WorkspaceObject {
         if let Err(e) = sql.exec(SCHEMA, None) {
             worker::console_error!("workspace object: creating its tables failed: {e}");
         }
+        if let Err(e) = sql.exec(super::reports::SCHEMA, None) {
+            worker::console_error!("workspace object: creating its report tables failed: {e}");
+        }
         let last_seq = scalar(
             &sql,
             "SELECT COALESCE(MAX(seq), 0) AS n FROM feed",
@@ -119,6 +124,7 @@ impl DurableObject for WorkspaceObject {
             (Method::Get, "/live") => self.live(&req),
             (Method::Post, "/round-robin") => self.round_robin(),
             (Method::Post, "/erase") => self.erase(&mut req).await,
+            (Method::Post, "/report") => self.report(&mut req).await,
             _ => Err(ApiError::not_found("workspace route")),
         };
         match result {
@@ -187,6 +193,9 @@ impl WorkspaceObject {
             .await
             .map_err(|e| ApiError::bad_request(format!("index body: {e}")))?;
         let summary = update.summary;
+        // Facts carry their own progress mark: a later page of the same
+        // summary still brings new ones.
+        super::reports::apply(&self.sql, &summary, &update.report)?;
         for doc in &update.docs {
             // UNIQUE(conversation_id, message_id) makes a repeated update a no-op.
             self.sql
@@ -254,6 +263,15 @@ impl WorkspaceObject {
             conversation: Box::new(summary),
         })?;
         json(200, &serde_json::json!({ "applied": true })).map_err(ApiError::from)
+    }
+
+    /// `POST /report` (a `ReportQuery`): figures from the report rollups.
+    async fn report(&self, req: &mut Request) -> Answer {
+        let query: switchboard_core::report::ReportQuery = req
+            .json()
+            .await
+            .map_err(|e| ApiError::bad_request(format!("report query: {e}")))?;
+        json(200, &super::reports::answer(&self.sql, &query)?).map_err(ApiError::from)
     }
 
     /// `POST /round-robin`: the online agent after the one given last (by

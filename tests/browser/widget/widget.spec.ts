@@ -1,0 +1,243 @@
+// The website widget on a customer's page: a real page on another origin
+// with hostile CSS and a strict CSP embeds the snippet; a visitor chats with
+// agents over WebSocket and long-poll, is monitored, is reached first by an
+// agent, leaves a message when nobody is there, and cannot flood.
+import { test as base, expect, type Workspace } from "../fixtures";
+import type { BrowserContext, Page } from "@playwright/test";
+import { CustomerSite } from "../support/customer-site";
+
+const test = base.extend<{}, { site: CustomerSite }>({
+  site: [
+    async ({ server }, use) => {
+      const site = new CustomerSite(server.base);
+      await site.start();
+      await use(site);
+      await site.stop();
+    },
+    { scope: "worker" },
+  ],
+});
+
+const inboxOf = (ws: Workspace) => ws.inboxes.widget!.id;
+
+/** An agent's dashboard feed socket (so an agent is online), collecting what it hears. */
+async function agentFeed(context: BrowserContext, ws: Workspace): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${ws.base}/healthz`);
+  await page.evaluate(
+    (url) =>
+      new Promise<void>((resolve) => {
+        const w = window as unknown as { feed: unknown[] };
+        w.feed = [];
+        const socket = new WebSocket(url);
+        socket.onmessage = (m) => w.feed.push(JSON.parse(m.data));
+        socket.onopen = () => resolve();
+      }),
+    `${ws.base.replace("http", "ws")}/api/live?since=0&token=${ws.token}`,
+  );
+  return page;
+}
+
+const feedHas = (agent: Page, text: string) =>
+  agent.evaluate(
+    (t) =>
+      (window as unknown as { feed: any[] }).feed.some(
+        (e) => e.type === "conversation" && e.conversation?.last_message?.text === t,
+      ),
+    text,
+  );
+
+async function conversationWith(ws: Workspace, text: string): Promise<any> {
+  let found: any;
+  await expect
+    .poll(async () => {
+      const list = await ws.api("GET", "/api/conversations?status=all");
+      found = list.conversations.find((c: any) => c.last_message?.text === text);
+      return !!found;
+    })
+    .toBe(true);
+  return found;
+}
+
+test("a visitor chats from a customer's page; agents get it live; a reload continues", async ({
+  page, context, workspace, site, shot,
+}) => {
+  const agent = await agentFeed(context, workspace);
+  await page.goto(site.page(inboxOf(workspace)));
+  // The page's own hostile CSS is in force…
+  await expect(page.getByRole("button", { name: "Buy now" })).toBeHidden();
+  // …and the widget's launcher shows anyway.
+  const launcher = page.getByRole("button", { name: "Chat with us" });
+  await expect(launcher).toBeVisible();
+  await launcher.click();
+  const chat = page.getByRole("dialog");
+  await expect(chat).toBeVisible();
+  await chat.getByRole("textbox", { name: "Message" }).fill("Do you ship to Norway?");
+  await chat.getByRole("button", { name: "Send" }).click();
+  await expect(chat.getByText("Do you ship to Norway?")).toBeVisible();
+  await shot(page, "widget-open-on-page");
+
+  // The agents: in the list (API) and on the feed (WebSocket).
+  const conv = await conversationWith(workspace, "Do you ship to Norway?");
+  expect(conv.channel).toBe("widget");
+  await expect.poll(() => feedHas(agent, "Do you ship to Norway?")).toBe(true);
+
+  // An agent replies; the visitor sees it live.
+  await workspace.api("POST", `/api/conversations/${conv.id}/messages`, { text: "Yes, in 3 days." });
+  await expect(chat.getByText("Yes, in 3 days.")).toBeVisible();
+
+  // The visitor is monitored: page URL and title.
+  const visitors = await workspace.api("GET", "/api/visitors");
+  const me = visitors.visitors.find((v: any) => v.conversation_id === conv.id);
+  expect(me.visit.url).toContain("/pricing");
+  expect(me.visit.title).toBe("Acme Shop — Pricing");
+  expect(me.status).toBe("online");
+
+  // A reload continues the same conversation.
+  await page.reload();
+  await page.getByRole("button", { name: "Chat with us" }).click();
+  await expect(page.getByRole("dialog").getByText("Do you ship to Norway?")).toBeVisible();
+  await expect(page.getByRole("dialog").getByText("Yes, in 3 days.")).toBeVisible();
+  await page.getByRole("dialog").getByRole("textbox", { name: "Message" }).fill("Great, thanks");
+  await page.getByRole("dialog").getByRole("button", { name: "Send" }).click();
+  const again = await conversationWith(workspace, "Great, thanks");
+  expect(again.id).toBe(conv.id);
+
+  // The page closes: the visitor goes offline.
+  await page.close();
+  await expect
+    .poll(async () => (await workspace.api("GET", "/api/visitors")).visitors.length)
+    .toBe(0);
+});
+
+test("with WebSockets blocked, the long-poll fallback carries messages both ways", async ({
+  page, context, workspace, site,
+}) => {
+  await agentFeed(context, workspace);
+  let socketsTried = 0;
+  await page.routeWebSocket(/\/api\/widget\/live/, (ws) => {
+    socketsTried++;
+    ws.close();
+  });
+  await page.goto(site.page(inboxOf(workspace)));
+  await page.getByRole("button", { name: "Chat with us" }).click();
+  const chat = page.getByRole("dialog");
+  await chat.getByRole("textbox", { name: "Message" }).fill("Hello over HTTP");
+  await chat.getByRole("button", { name: "Send" }).click();
+  const conv = await conversationWith(workspace, "Hello over HTTP");
+  await workspace.api("POST", `/api/conversations/${conv.id}/messages`, { text: "Answered by long-poll" });
+  await expect(chat.getByText("Answered by long-poll")).toBeVisible();
+  expect(socketsTried).toBeGreaterThan(0);
+});
+
+test("an agent's proactive message opens the widget for a visitor who has not written", async ({
+  page, workspace, site,
+}) => {
+  await page.goto(site.page(inboxOf(workspace), "Acme Shop — Checkout"));
+  await expect(page.getByRole("button", { name: "Chat with us" })).toBeVisible();
+  let visitor: any;
+  await expect
+    .poll(async () => {
+      visitor = (await workspace.api("GET", "/api/visitors")).visitors[0];
+      return visitor?.visit?.title;
+    })
+    .toBe("Acme Shop — Checkout");
+  expect(visitor.conversation_started).toBe(false);
+  await expect(page.getByRole("dialog")).toBeHidden();
+  await workspace.api("POST", `/api/conversations/${visitor.conversation_id}/messages`, {
+    text: "Need a hand with checkout?",
+  });
+  const chat = page.getByRole("dialog");
+  await expect(chat).toBeVisible();
+  await expect(chat.getByText("Need a hand with checkout?")).toBeVisible();
+  await expect(chat.getByRole("textbox", { name: "Message" })).toBeVisible();
+});
+
+test("outside business hours with no agent online, the leave-a-message form creates an offline conversation", async ({
+  page, workspace, site,
+}) => {
+  await workspace.api("PATCH", `/api/inboxes/${inboxOf(workspace)}`, {
+    settings: {
+      business_hours: { time_zone: "Europe/Oslo", weekly: [] },
+      offline_message: "We are closed right now. Leave a message!",
+    },
+  });
+  await page.goto(site.page(inboxOf(workspace)));
+  await page.getByRole("button", { name: "Chat with us" }).click();
+  const chat = page.getByRole("dialog");
+  await expect(chat.getByText("We are closed right now. Leave a message!")).toBeVisible();
+  await expect(chat.getByRole("textbox", { name: "Message" })).toBeVisible();
+  await chat.getByLabel("Name").fill("Kari");
+  await chat.getByLabel("Email").fill("kari@example.test");
+  await chat.getByRole("textbox", { name: "Message" }).fill("Please call me tomorrow");
+  await chat.getByRole("button", { name: "Send message" }).click();
+  await expect(chat.getByText("Thanks! We'll get back to you.")).toBeVisible();
+  await expect
+    .poll(async () => (await workspace.api("GET", "/api/conversations?offline=true")).conversations.length)
+    .toBe(1);
+  const [left] = (await workspace.api("GET", "/api/conversations?offline=true")).conversations;
+  expect(left.last_message.text).toBe("Please call me tomorrow");
+  expect(left.contact.email).toBe("kari@example.test");
+});
+
+test("a page on an origin the inbox does not allow gets no session", async ({ page, workspace, site }) => {
+  await workspace.api("PATCH", `/api/inboxes/${inboxOf(workspace)}`, {
+    settings: { allowed_origins: ["https://shop.example"] },
+  });
+  const sessions: string[] = [];
+  page.on("request", (r) => {
+    if (r.url().includes("/session")) sessions.push(r.url());
+  });
+  const config = page.waitForResponse((r) => r.url().includes("/config"));
+  await page.goto(site.page(inboxOf(workspace)));
+  expect((await config).status()).toBe(403);
+  await expect(page.getByRole("heading", { name: "Acme Shop" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Chat with us" })).toHaveCount(0);
+  expect(sessions).toEqual([]);
+  // Even a script on that page calling the API directly is refused.
+  const status = await page.evaluate(
+    (url) => fetch(url, { method: "POST", body: "{}" }).then((r) => r.status, () => 0),
+    `${workspace.base}/api/widget/${inboxOf(workspace)}/session`,
+  );
+  expect(status).toBe(0); // a 403 without CORS headers: the page cannot even read it
+  expect((await workspace.api("GET", "/api/visitors")).visitors).toEqual([]);
+});
+
+test("flooding messages gets 429 with Retry-After and nothing else breaks", async ({
+  page, context, workspace, site,
+}) => {
+  await agentFeed(context, workspace);
+  await page.goto(site.page(inboxOf(workspace)));
+  await page.getByRole("button", { name: "Chat with us" }).click();
+  const chat = page.getByRole("dialog");
+  await chat.getByRole("textbox", { name: "Message" }).fill("Before the flood");
+  await chat.getByRole("button", { name: "Send" }).click();
+  const conv = await conversationWith(workspace, "Before the flood");
+  const inbox = inboxOf(workspace);
+  const outcome = await page.evaluate(
+    async ({ base, inbox }) => {
+      const { token } = JSON.parse(localStorage.getItem(`switchboard:${inbox}`) ?? "{}");
+      const codes: number[] = [];
+      let retryAfter: string | null = null;
+      for (let i = 0; i < 30; i++) {
+        const r = await fetch(`${base}/api/widget/messages`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+          body: JSON.stringify({ text: `flood ${i}`, client_id: `flood-${i}` }),
+        });
+        codes.push(r.status);
+        if (r.status === 429) retryAfter = r.headers.get("retry-after");
+      }
+      return { codes, retryAfter };
+    },
+    { base: workspace.base, inbox },
+  );
+  expect(outcome.codes).toContain(429);
+  expect(outcome.codes.filter((c) => c !== 201 && c !== 429)).toEqual([]);
+  expect(Number(outcome.retryAfter)).toBeGreaterThan(0);
+  // The agents and the widget still work: a reply arrives live.
+  await workspace.api("POST", `/api/conversations/${conv.id}/messages`, { text: "Still here for you" });
+  await expect(chat.getByText("Still here for you")).toBeVisible();
+  const list = await workspace.api("GET", "/api/conversations");
+  expect(list.conversations.length).toBe(1);
+});

@@ -1,4 +1,4 @@
-// The widget on the page: a launcher and a chat panel in a closed shadow
+// The widget on the page: a launcher and a chat panel in a shadow
 // root, a live stream of its one conversation, a send queue, and the
 // monitoring beacon. Text from anyone is only ever a text node.
 
@@ -58,7 +58,7 @@ export class Widget {
   ) {
     const t = (this.t = strings(config.language, navigator.languages ?? [navigator.language]));
     const color = /^#[0-9a-f]{6}$/i.test(config.color ?? "") ? config.color! : "#2563eb";
-    const root = this.host.attachShadow({ mode: "closed" });
+    const root = this.host.attachShadow({ mode: "open" });
     const sheet = css(color, config.position === "left");
     if ("adoptedStyleSheets" in root && typeof CSSStyleSheet === "function") {
       const s = new CSSStyleSheet();
@@ -116,7 +116,7 @@ export class Widget {
       ),
       this.log,
       this.typing,
-      h("div", { style: "padding:0 12px" }, this.info),
+      this.info,
       this.slot,
       this.foot,
     );

@@ -188,9 +188,15 @@ test("a page on an origin the inbox does not allow gets no session", async ({ pa
   page.on("request", (r) => {
     if (r.url().includes("/session")) sessions.push(r.url());
   });
-  const config = page.waitForResponse((r) => r.url().includes("/config"));
+  // The config answer is a 403 without CORS headers: the browser fails the request.
+  const refused = page.waitForEvent("requestfailed", (r) => r.url().includes("/config"));
   await page.goto(site.page(inboxOf(workspace)));
-  expect((await config).status()).toBe(403);
+  await refused;
+  const direct = await page.request.get(`${workspace.base}/api/widget/${inboxOf(workspace)}/config`, {
+    headers: { origin: site.base },
+  });
+  expect(direct.status()).toBe(403);
+  expect(direct.headers()["access-control-allow-origin"]).toBeUndefined();
   await expect(page.getByRole("heading", { name: "Acme Shop" })).toBeVisible();
   await expect(page.getByRole("button", { name: "Chat with us" })).toHaveCount(0);
   expect(sessions).toEqual([]);

@@ -32,16 +32,25 @@ fn widget_settings_are_validated_and_the_config_holds_no_secret() {
     let server = Server::start();
     let (agent, _) = Api::new(&server.base).signup("Settings Co", "owner@wsettings.test");
     for (settings, reason) in [
-        (json!({"allowed_origins": ["shop.example"]}), "allowed_origins"),
+        (
+            json!({"allowed_origins": ["shop.example"]}),
+            "allowed_origins",
+        ),
         (json!({"color": "blue"}), "color"),
         (json!({"position": "middle"}), "position"),
         (json!({"prechat": "everything"}), "prechat"),
         (json!({"http_only": 1}), "http_only"),
-        (json!({"business_hours": {"time_zone": "UTC", "weekly": [{"day": "mon", "from": "18:00", "to": "08:00"}]}}), "business_hours"),
+        (
+            json!({"business_hours": {"time_zone": "UTC", "weekly": [{"day": "mon", "from": "18:00", "to": "08:00"}]}}),
+            "business_hours",
+        ),
         (json!({"language": "xx"}), "language"),
     ] {
         let answer = agent
-            .post("/api/inboxes", &json!({"channel": "widget", "name": "Site", "settings": settings}))
+            .post(
+                "/api/inboxes",
+                &json!({"channel": "widget", "name": "Site", "settings": settings}),
+            )
             .expect_error(400);
         let said = answer.body["error"].as_str().unwrap_or_default();
         assert!(said.contains(reason), "{settings}: {said}");
@@ -60,14 +69,23 @@ fn widget_settings_are_validated_and_the_config_holds_no_secret() {
     );
     let id = inbox["id"].as_str().unwrap();
     assert_eq!(inbox["settings"]["identity_secret"], "…-key");
-    assert_eq!(inbox["settings"]["allowed_origins"], json!(["https://shop.example"]));
+    assert_eq!(
+        inbox["settings"]["allowed_origins"],
+        json!(["https://shop.example"])
+    );
 
     // A PATCH changes one field and keeps the rest; a bad one changes nothing.
     agent
-        .send_patch(&format!("/api/inboxes/{id}"), &json!({"settings": {"color": "nope"}}))
+        .send_patch(
+            &format!("/api/inboxes/{id}"),
+            &json!({"settings": {"color": "nope"}}),
+        )
         .expect_error(400);
     let patched = agent
-        .send_patch(&format!("/api/inboxes/{id}"), &json!({"settings": {"greeting": "Hello!"}}))
+        .send_patch(
+            &format!("/api/inboxes/{id}"),
+            &json!({"settings": {"greeting": "Hello!"}}),
+        )
         .expect_status(200)
         .body;
     assert_eq!(patched["settings"]["greeting"], "Hello!");
@@ -81,8 +99,14 @@ fn widget_settings_are_validated_and_the_config_holds_no_secret() {
         None,
     );
     assert_eq!(status, 200);
-    assert!(resp.header("cache-control").unwrap_or_default().contains("max-age"));
-    assert_eq!(resp.header("access-control-allow-origin"), Some("https://shop.example"));
+    assert!(resp
+        .header("cache-control")
+        .unwrap_or_default()
+        .contains("max-age"));
+    assert_eq!(
+        resp.header("access-control-allow-origin"),
+        Some("https://shop.example")
+    );
     let text = resp.into_string().unwrap();
     assert!(!text.contains("a-very-secret"), "{text}");
     assert!(!text.contains("-key"), "{text}");
@@ -96,18 +120,29 @@ fn widget_settings_are_validated_and_the_config_holds_no_secret() {
     assert_eq!(config["business_hours"]["time_zone"], "Europe/Berlin");
 
     // Not a widget inbox, or no inbox at all: 404.
-    let api_inbox = agent.create_inbox("api", json!({"callback_url": "https://example.test/hook", "secret": "0123456789abcdef0123"}));
+    let api_inbox = agent.create_inbox(
+        "api",
+        json!({"callback_url": "https://example.test/hook", "secret": "0123456789abcdef0123"}),
+    );
     Api::new(&server.base)
-        .get(&format!("/api/widget/{}/config", api_inbox["id"].as_str().unwrap()))
+        .get(&format!(
+            "/api/widget/{}/config",
+            api_inbox["id"].as_str().unwrap()
+        ))
         .expect_error(404);
-    Api::new(&server.base).get("/api/widget/in_nope/config").expect_error(404);
+    Api::new(&server.base)
+        .get("/api/widget/in_nope/config")
+        .expect_error(404);
 }
 
 #[test]
 fn only_allowed_origins_get_a_session_and_floods_get_429() {
     let server = Server::start();
     let (agent, _) = Api::new(&server.base).signup("Origins Co", "owner@worigins.test");
-    let listed = agent.create_inbox("widget", json!({"allowed_origins": ["https://shop.example"]}));
+    let listed = agent.create_inbox(
+        "widget",
+        json!({"allowed_origins": ["https://shop.example"]}),
+    );
     let listed = listed["id"].as_str().unwrap();
     let open = agent.create_inbox("widget", json!({}));
     let open = open["id"].as_str().unwrap();
@@ -123,8 +158,14 @@ fn only_allowed_origins_get_a_session_and_floods_get_429() {
     // The listed origin gets a session, with CORS; another gets 403 without.
     let (status, resp) = session(listed, "https://shop.example");
     assert_eq!(status, 201);
-    assert_eq!(resp.header("access-control-allow-origin"), Some("https://shop.example"));
-    let token = resp.into_json::<Value>().unwrap()["token"].as_str().unwrap().to_string();
+    assert_eq!(
+        resp.header("access-control-allow-origin"),
+        Some("https://shop.example")
+    );
+    let token = resp.into_json::<Value>().unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (status, resp) = session(listed, "https://evil.example");
     assert_eq!(status, 403);
     assert_eq!(resp.header("access-control-allow-origin"), None);
@@ -147,7 +188,10 @@ fn only_allowed_origins_get_a_session_and_floods_get_429() {
         &server,
         "OPTIONS",
         "/api/widget/messages",
-        &[("origin", "https://shop.example"), ("access-control-request-method", "POST")],
+        &[
+            ("origin", "https://shop.example"),
+            ("access-control-request-method", "POST"),
+        ],
         None,
     );
     assert_eq!(status, 204);
@@ -185,25 +229,39 @@ fn only_allowed_origins_get_a_session_and_floods_get_429() {
     let other = other.expect_status(201).body;
     Api::new(&server.base)
         .with_token(other["token"].as_str().unwrap())
-        .post("/api/widget/messages", &json!({"text": "I am not flooding"}))
+        .post(
+            "/api/widget/messages",
+            &json!({"text": "I am not flooding"}),
+        )
         .expect_status(201);
     let convs = agent.wait_for_conversations(|c| {
         c.len() == 2 && c.iter().any(|x| x["last_message"]["text"] == "flood 19")
     });
     let flooded = convs
         .iter()
-        .find(|c| c["last_message"]["text"].as_str().unwrap_or_default().starts_with("flood"))
+        .find(|c| {
+            c["last_message"]["text"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("flood")
+        })
         .unwrap();
     assert_eq!(flooded["last_message"]["text"], "flood 19");
 
     // Sessions: past 10 a minute for one visitor id, 429.
     let first = Api::new(&server.base).post(&format!("/api/widget/{open}/session"), &json!({}));
-    let visitor_id = first.expect_status(201).body["visitor_id"].as_str().unwrap().to_string();
+    let visitor_id = first.expect_status(201).body["visitor_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let mut codes = vec![201];
     for _ in 0..10 {
         codes.push(
             Api::new(&server.base)
-                .post(&format!("/api/widget/{open}/session"), &json!({"visitor_id": visitor_id}))
+                .post(
+                    &format!("/api/widget/{open}/session"),
+                    &json!({"visitor_id": visitor_id}),
+                )
                 .status,
         );
     }

@@ -11,7 +11,10 @@ fn visitor_of(server: &Server, inbox: &str) -> (Api, Value) {
         .post(&format!("/api/widget/{inbox}/session"), &json!({}))
         .expect_status(201)
         .body;
-    (Api::new(&server.base).with_token(s["token"].as_str().unwrap()), s)
+    (
+        Api::new(&server.base).with_token(s["token"].as_str().unwrap()),
+        s,
+    )
 }
 
 #[test]
@@ -32,7 +35,10 @@ fn visitors_are_monitored_and_an_agent_can_write_first() {
 
     // A page view, before any chat: listed with the page, online.
     visitor
-        .post("/api/widget/visit", &json!({"kind": "view", "url": "javascript:1"}))
+        .post(
+            "/api/widget/visit",
+            &json!({"kind": "view", "url": "javascript:1"}),
+        )
         .expect_error(400);
     let answer = visitor
         .post(
@@ -45,7 +51,9 @@ fn visitors_are_monitored_and_an_agent_can_write_first() {
         .body;
     assert_eq!(answer["agents_online"], 1, "the agent's feed socket counts");
     assert_eq!(answer["available"], true);
-    let seen = feed.next_of_type("visitor", WAIT).expect("visitor on the feed");
+    let seen = feed
+        .next_of_type("visitor", WAIT)
+        .expect("visitor on the feed");
     assert_eq!(seen["status"], "online");
     assert_eq!(seen["visit"]["url"], "https://shop.example/pricing");
     let list = agent.get("/api/visitors").expect_status(200).body;
@@ -67,9 +75,14 @@ fn visitors_are_monitored_and_an_agent_can_write_first() {
         s["token"].as_str().unwrap()
     )));
     agent
-        .post(&format!("/api/conversations/{cv}/messages"), &json!({"text": "Can I help?"}))
+        .post(
+            &format!("/api/conversations/{cv}/messages"),
+            &json!({"text": "Can I help?"}),
+        )
         .expect_status(201);
-    let got = widget.next_of_type("message_created", WAIT).expect("proactive message");
+    let got = widget
+        .next_of_type("message_created", WAIT)
+        .expect("proactive message");
     assert_eq!(got["message"]["text"], "Can I help?");
     assert_eq!(got["message"]["direction"], "outbound");
 
@@ -86,29 +99,52 @@ fn visitors_are_monitored_and_an_agent_can_write_first() {
     }
     assert!(statuses.iter().any(|s| s == "idle"), "{statuses:?}");
     assert_eq!(statuses.last().map(String::as_str), Some("offline"));
-    assert_eq!(agent.get("/api/visitors").expect_status(200).body["visitors"], json!([]));
+    assert_eq!(
+        agent.get("/api/visitors").expect_status(200).body["visitors"],
+        json!([])
+    );
     widget.close();
 
     // A leave beacon (token in the body) takes a visitor offline at once.
     let (second, s2) = visitor_of(&server, inbox);
     second
-        .post("/api/widget/visit", &json!({"kind": "view", "url": "https://shop.example/"}))
+        .post(
+            "/api/widget/visit",
+            &json!({"kind": "view", "url": "https://shop.example/"}),
+        )
         .expect_status(200);
-    assert_eq!(agent.get("/api/visitors").expect_status(200).body["visitors"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        agent.get("/api/visitors").expect_status(200).body["visitors"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     Api::new(&server.base)
         .post_raw(
             "/api/widget/visit",
             &[("content-type", "text/plain")],
-            json!({"kind": "leave", "token": s2["token"]}).to_string().as_bytes(),
+            json!({"kind": "leave", "token": s2["token"]})
+                .to_string()
+                .as_bytes(),
         )
         .expect_status(200);
-    assert_eq!(agent.get("/api/visitors").expect_status(200).body["visitors"], json!([]));
+    assert_eq!(
+        agent.get("/api/visitors").expect_status(200).body["visitors"],
+        json!([])
+    );
 
     // Another workspace sees none of it.
     let (other, _) = Api::new(&server.base).signup("Other Watch", "owner@wvisitors-other.test");
-    assert_eq!(other.get("/api/visitors").expect_status(200).body["visitors"], json!([]));
+    assert_eq!(
+        other.get("/api/visitors").expect_status(200).body["visitors"],
+        json!([])
+    );
     other
-        .post(&format!("/api/conversations/{cv}/messages"), &json!({"text": "hi"}))
+        .post(
+            &format!("/api/conversations/{cv}/messages"),
+            &json!({"text": "hi"}),
+        )
         .expect_error(404);
 }
 
@@ -125,14 +161,20 @@ fn left_messages_are_offline_conversations() {
     let inbox = inbox["id"].as_str().unwrap();
     let (visitor, s) = visitor_of(&server, inbox);
     let answer = visitor
-        .post("/api/widget/visit", &json!({"kind": "view", "url": "https://shop.example/"}))
+        .post(
+            "/api/widget/visit",
+            &json!({"kind": "view", "url": "https://shop.example/"}),
+        )
         .expect_status(200)
         .body;
     assert_eq!(answer["open"], false);
     assert_eq!(answer["available"], false);
 
     visitor
-        .post("/api/widget/messages", &json!({"text": "Call me", "offline": true}))
+        .post(
+            "/api/widget/messages",
+            &json!({"text": "Call me", "offline": true}),
+        )
         .expect_error(400);
     visitor
         .post(
@@ -146,15 +188,23 @@ fn left_messages_are_offline_conversations() {
         .post("/api/widget/messages", &json!({"text": "just chatting"}))
         .expect_status(201);
     agent.wait_for_conversations(|c| c.len() == 2);
-    let offline = agent.get("/api/conversations?offline=true").expect_status(200).body;
+    let offline = agent
+        .get("/api/conversations?offline=true")
+        .expect_status(200)
+        .body;
     let offline = offline["conversations"].as_array().unwrap();
     assert_eq!(offline.len(), 1);
     assert_eq!(offline[0]["id"], s["conversation_id"]);
     assert_eq!(offline[0]["contact"]["email"], "lin@example.test");
     assert_eq!(offline[0]["contact"]["name"], "Lin");
-    agent.get("/api/conversations?offline=maybe").expect_error(400);
+    agent
+        .get("/api/conversations?offline=maybe")
+        .expect_error(400);
     assert_eq!(
-        agent.get("/api/conversations?offline=false").expect_status(200).body["conversations"]
+        agent
+            .get("/api/conversations?offline=false")
+            .expect_status(200)
+            .body["conversations"]
             .as_array()
             .unwrap()
             .len(),
@@ -163,9 +213,15 @@ fn left_messages_are_offline_conversations() {
     // The reply reaches the widget's conversation, visible on the next visit.
     let cv = s["conversation_id"].as_str().unwrap();
     agent
-        .post(&format!("/api/conversations/{cv}/messages"), &json!({"text": "Calling you now"}))
+        .post(
+            &format!("/api/conversations/{cv}/messages"),
+            &json!({"text": "Calling you now"}),
+        )
         .expect_status(201);
-    let events = visitor.get("/api/widget/events?since=0").expect_status(200).body;
+    let events = visitor
+        .get("/api/widget/events?since=0")
+        .expect_status(200)
+        .body;
     assert!(events["events"]
         .as_array()
         .unwrap()

@@ -201,6 +201,7 @@ export class Widget {
       }
     }, HEARTBEAT_MS);
     addEventListener("pagehide", () => this.api.leave());
+    addEventListener("online", () => this.queue.flush());
     this.render();
   }
 

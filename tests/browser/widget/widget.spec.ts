@@ -2,7 +2,8 @@
 // with hostile CSS and a strict CSP embeds the snippet; a visitor chats with
 // agents over WebSocket and long-poll, is monitored, is reached first by an
 // agent, leaves a message when nobody is there, and cannot flood.
-import { test as base, expect, type Workspace } from "../fixtures";
+import crypto from "node:crypto";
+import { test as base, expect, WIDGET_IDENTITY_SECRET, type Workspace } from "../fixtures";
 import type { BrowserContext, Page } from "@playwright/test";
 import { CustomerSite } from "../support/customer-site";
 
@@ -62,6 +63,9 @@ async function conversationWith(ws: Workspace, text: string): Promise<any> {
 test("a visitor chats from a customer's page; agents get it live; a reload continues", async ({
   page, context, workspace, site, shot,
 }) => {
+  await workspace.api("PATCH", `/api/inboxes/${inboxOf(workspace)}`, {
+    settings: { greeting: "Hi! Ask us anything about Acme.", agents: [{ name: "Alice" }], reply_time: "minutes" },
+  });
   const agent = await agentFeed(context, workspace);
   await page.goto(site.page(inboxOf(workspace)));
   // The page's own hostile CSS is in force…
@@ -72,6 +76,8 @@ test("a visitor chats from a customer's page; agents get it live; a reload conti
   await launcher.click();
   const chat = page.getByRole("dialog");
   await expect(chat).toBeVisible();
+  await expect(chat.getByText("Hi! Ask us anything about Acme.")).toBeVisible();
+  await expect(chat.getByText("Alice · We usually reply in a few minutes")).toBeVisible();
   await chat.getByRole("textbox", { name: "Message" }).fill("Do you ship to Norway?");
   await chat.getByRole("button", { name: "Send" }).click();
   await expect(chat.getByText("Do you ship to Norway?")).toBeVisible();
@@ -82,7 +88,22 @@ test("a visitor chats from a customer's page; agents get it live; a reload conti
   expect(conv.channel).toBe("widget");
   await expect.poll(() => feedHas(agent, "Do you ship to Norway?")).toBe(true);
 
-  // An agent replies; the visitor sees it live.
+  // The agent reads it (the visitor sees "Seen") and types (the visitor
+  // sees it), then replies; the visitor sees the reply live.
+  await workspace.api("POST", `/api/conversations/${conv.id}/read`, { seq: conv.last_seq });
+  await expect(chat.getByText("Seen")).toBeVisible();
+  await agent.evaluate(
+    (url) =>
+      new Promise<void>((resolve) => {
+        const socket = new WebSocket(url);
+        socket.onopen = () => {
+          socket.send(JSON.stringify({ type: "typing" }));
+          resolve();
+        };
+      }),
+    `${workspace.base.replace("http", "ws")}/api/conversations/${conv.id}/live?since=0&token=${workspace.token}`,
+  );
+  await expect(chat.getByText("typing…")).toBeVisible();
   await workspace.api("POST", `/api/conversations/${conv.id}/messages`, { text: "Yes, in 3 days." });
   await expect(chat.getByText("Yes, in 3 days.")).toBeVisible();
 
@@ -102,6 +123,10 @@ test("a visitor chats from a customer's page; agents get it live; a reload conti
   await page.getByRole("dialog").getByRole("button", { name: "Send" }).click();
   const again = await conversationWith(workspace, "Great, thanks");
   expect(again.id).toBe(conv.id);
+
+  // widget.js is cached briefly (the snippet never changes its URL).
+  const script = await page.request.get(`${workspace.base}/widget.js`);
+  expect(script.headers()["cache-control"]).toContain("max-age=300");
 
   // The page closes: the visitor goes offline.
   await page.close();
@@ -246,4 +271,67 @@ test("flooding messages gets 429 with Retry-After and nothing else breaks", asyn
   await expect(chat.getByText("Still here for you")).toBeVisible();
   const list = await workspace.api("GET", "/api/conversations");
   expect(list.conversations.length).toBe(1);
+});
+
+test.describe("in Chinese", () => {
+  test.use({ locale: "zh-CN" });
+  test("the widget speaks the visitor's browser language", async ({ page, workspace, site }) => {
+    await page.goto(site.page(inboxOf(workspace)));
+    await page.getByRole("button", { name: "与我们聊天" }).click();
+    await expect(page.getByRole("dialog").getByRole("textbox", { name: "消息" })).toBeVisible();
+  });
+});
+
+test("the page's API: identify a signed-in customer, open and close, message events", async ({
+  page, workspace, site,
+}) => {
+  const userHash = crypto.createHmac("sha256", WIDGET_IDENTITY_SECRET).update("customer-7").digest("hex");
+  await page.goto(site.page(inboxOf(workspace)));
+  await expect(page.getByRole("button", { name: "Chat with us" })).toBeVisible();
+  const identified = await page.evaluate(
+    async (hash) => {
+      const sb = (window as any).Switchboard;
+      (window as any).received = [];
+      sb.on("message:received", (m: unknown) => (window as any).received.push(m));
+      const ok = await sb.identify({ user_id: "customer-7", user_hash: hash, name: "Per", email: "per@example.test" });
+      sb.open();
+      return ok;
+    },
+    userHash,
+  );
+  expect(identified).toBe(true);
+  const chat = page.getByRole("dialog");
+  await chat.getByRole("textbox", { name: "Message" }).fill("Where is my order?");
+  await chat.getByRole("button", { name: "Send" }).click();
+  const conv = await conversationWith(workspace, "Where is my order?");
+  expect(conv.contact.external_id).toBe("user:customer-7");
+  expect(conv.contact.name).toBe("Per");
+  await workspace.api("POST", `/api/conversations/${conv.id}/messages`, { text: "On its way" });
+  await expect(chat.getByText("On its way")).toBeVisible();
+  expect(await page.evaluate(() => (window as any).received)).toEqual([{ text: "On its way" }]);
+  await page.evaluate(() => (window as any).Switchboard.close());
+  await expect(chat).toBeHidden();
+  // A wrong hash is refused.
+  expect(
+    await page.evaluate(() => (window as any).Switchboard.identify({ user_id: "customer-8", user_hash: "00" })),
+  ).toBe(false);
+});
+
+test("a message typed while offline is sent once when the network returns", async ({
+  page, context, workspace, site,
+}) => {
+  await agentFeed(context, workspace);
+  await page.goto(site.page(inboxOf(workspace)));
+  await page.getByRole("button", { name: "Chat with us" }).click();
+  const chat = page.getByRole("dialog");
+  await expect(chat.getByRole("textbox", { name: "Message" })).toBeVisible();
+  await context.setOffline(true);
+  await chat.getByRole("textbox", { name: "Message" }).fill("Typed in a tunnel");
+  await chat.getByRole("button", { name: "Send" }).click();
+  await expect(chat.getByText("Sending…")).toBeVisible();
+  await context.setOffline(false);
+  await expect(chat.getByText("Sending…")).toBeHidden({ timeout: 20_000 });
+  const conv = await conversationWith(workspace, "Typed in a tunnel");
+  const { messages } = await workspace.api("GET", `/api/conversations/${conv.id}/messages`);
+  expect(messages.filter((m: any) => m.text === "Typed in a tunnel")).toHaveLength(1);
 });

@@ -15,6 +15,8 @@ use switchboard_core::model::Contact;
 
 const DEFAULT_IDLE_SECS: i64 = 90;
 const DEFAULT_OFFLINE_SECS: i64 = 300;
+/// Page views and heartbeats a minute per visitor (a heartbeat is every 20 s).
+const VISITS_PER_MINUTE: i64 = 30;
 
 #[derive(Deserialize)]
 struct Row {
@@ -169,6 +171,11 @@ impl WorkspaceObject {
             .await
             .map_err(|e| ApiError::bad_request(format!("visit body: {e}")))?;
         let now = now_ms();
+        // Each page report may push a feed event: a page cannot flood the feed.
+        let key = format!("visit:{}", v.conversation_id);
+        if let Some(wait) = self.count(&key, VISITS_PER_MINUTE, 60, now)? {
+            return Err(ApiError::too_many("too many page reports; slow down", wait));
+        }
         match v.kind.as_str() {
             "view" => {
                 let visit = v.visit.map(|mut visit| {
@@ -309,6 +316,57 @@ impl WorkspaceObject {
         }
     }
 
+    /// Counts one request against `key`'s fixed window of `window_secs`;
+    /// the seconds until it may try again when that makes it over `limit`.
+    fn count(
+        &self,
+        key: &str,
+        limit: i64,
+        window_secs: i64,
+        now: i64,
+    ) -> std::result::Result<Option<i64>, ApiError> {
+        #[derive(Deserialize)]
+        struct Window {
+            window_start: i64,
+            count: i64,
+        }
+        let window_ms = window_secs.max(1) * 1000;
+        let current = self
+            .sql
+            .exec(
+                "SELECT window_start, count FROM throttle WHERE key = ?",
+                vec![text(key)],
+            )
+            .and_then(|c| c.to_array::<Window>())
+            .map_err(sql_err("reading a rate limit"))?
+            .into_iter()
+            .next()
+            .filter(|w| now - w.window_start < window_ms);
+        let (start, count) = match current {
+            Some(w) => (w.window_start, w.count + 1),
+            None => (now, 1),
+        };
+        self.sql
+            .exec(
+                "INSERT INTO throttle (key, window_start, count) VALUES (?, ?, ?) \
+                 ON CONFLICT(key) DO UPDATE SET window_start = excluded.window_start, \
+                 count = excluded.count",
+                vec![text(key), int(start), int(count)],
+            )
+            .map_err(sql_err("counting a rate limit"))?;
+        let calls = THROTTLE_CALLS.with(|c| {
+            c.set(c.get().wrapping_add(1));
+            c.get()
+        });
+        if calls.is_multiple_of(200) {
+            let _ = self.sql.exec(
+                "DELETE FROM throttle WHERE window_start < ?",
+                vec![int(now - 3_600_000)],
+            );
+        }
+        Ok((count > limit).then(|| ((start + window_ms - now + 999) / 1000).max(1)))
+    }
+
     /// `POST /throttle` `{keys: [{key, limit, window_secs}]}`: counts one
     /// request against each key's fixed window; `allowed: false` with
     /// `retry_after` (seconds) when any key is over its limit.
@@ -323,11 +381,6 @@ impl WorkspaceObject {
         struct ThrottleIn {
             keys: Vec<Key>,
         }
-        #[derive(Deserialize)]
-        struct Window {
-            window_start: i64,
-            count: i64,
-        }
         let body: ThrottleIn = req
             .json()
             .await
@@ -335,43 +388,9 @@ impl WorkspaceObject {
         let now = now_ms();
         let mut retry_after = 0i64;
         for k in body.keys {
-            let window_ms = k.window_secs.max(1) * 1000;
-            let current = self
-                .sql
-                .exec(
-                    "SELECT window_start, count FROM throttle WHERE key = ?",
-                    vec![text(&k.key)],
-                )
-                .and_then(|c| c.to_array::<Window>())
-                .map_err(sql_err("reading a rate limit"))?
-                .into_iter()
-                .next()
-                .filter(|w| now - w.window_start < window_ms);
-            let (start, count) = match current {
-                Some(w) => (w.window_start, w.count + 1),
-                None => (now, 1),
-            };
-            self.sql
-                .exec(
-                    "INSERT INTO throttle (key, window_start, count) VALUES (?, ?, ?) \
-                     ON CONFLICT(key) DO UPDATE SET window_start = excluded.window_start, \
-                     count = excluded.count",
-                    vec![text(&k.key), int(start), int(count)],
-                )
-                .map_err(sql_err("counting a rate limit"))?;
-            if count > k.limit {
-                retry_after = retry_after.max((start + window_ms - now + 999) / 1000);
+            if let Some(wait) = self.count(&k.key, k.limit, k.window_secs, now)? {
+                retry_after = retry_after.max(wait);
             }
-        }
-        let calls = THROTTLE_CALLS.with(|c| {
-            c.set(c.get().wrapping_add(1));
-            c.get()
-        });
-        if calls.is_multiple_of(200) {
-            let _ = self.sql.exec(
-                "DELETE FROM throttle WHERE window_start < ?",
-                vec![int(now - 3_600_000)],
-            );
         }
         json(
             200,

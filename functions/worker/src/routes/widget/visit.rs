@@ -36,7 +36,7 @@ struct VisitIn {
 /// visitor shows on `GET /api/visitors` and the feed. Answers
 /// `{available, agents_online, open}`: whether the widget should offer chat
 /// (an agent is online and it is within business hours) or the
-/// leave-a-message form.
+/// leave-a-message form. 429 past 30 reports a minute.
 pub async fn visit(mut req: Request, env: &Env, cors: &Cors) -> ApiResult<Response> {
     let bytes = body_bytes(&mut req, 16 * 1024).await?;
     let input: VisitIn = serde_json::from_slice(&bytes)
@@ -73,6 +73,16 @@ pub async fn visit(mut req: Request, env: &Env, cors: &Cors) -> ApiResult<Respon
         objects::internal_request(Method::Post, "/visit", Some(body), &[])?,
     )
     .await?;
+    if answer.status_code() == 429 {
+        let wait = answer
+            .headers()
+            .get("retry-after")
+            .ok()
+            .flatten()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(60);
+        return Err(ApiError::too_many("too many page reports; slow down", wait));
+    }
     #[derive(Deserialize)]
     struct Answer {
         agents_online: i64,

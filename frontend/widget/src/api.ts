@@ -26,6 +26,8 @@ export interface Saved {
   seen: number;
   name: string;
   email: string;
+  /** A signed-in customer's `{user_id, user_hash}`, to renew their session. */
+  identity: Record<string, string>;
 }
 
 export class Api {
@@ -47,10 +49,9 @@ export class Api {
   }
 
   async json(path: string, init?: RequestInit): Promise<Response> {
-    return fetch(this.base + path, {
-      ...init,
-      headers: { "content-type": "application/json", ...(init?.headers ?? {}) },
-    });
+    // A GET without a content type is a simple request: no preflight.
+    const type: Record<string, string> = init?.body ? { "content-type": "application/json" } : {};
+    return fetch(this.base + path, { ...init, headers: { ...type, ...(init?.headers ?? {}) } });
   }
 
   async config(): Promise<Config | null> {
@@ -59,7 +60,7 @@ export class Api {
   }
 
   /** A session for `identity` (or the stored visitor id); false when refused. */
-  async session(identity: Record<string, string> = {}): Promise<boolean> {
+  async session(identity: Record<string, string> = this.saved.identity ?? {}): Promise<boolean> {
     const body = identity.user_id ? identity : { visitor_id: this.saved.visitor_id ?? undefined, ...identity };
     const r = await this.json(`/api/widget/${encodeURIComponent(this.inbox)}/session`, {
       method: "POST",
@@ -72,6 +73,7 @@ export class Api {
       token: s.token,
       visitor_id: s.visitor_id ?? this.saved.visitor_id ?? null,
       conversation_id: s.conversation_id,
+      identity: identity.user_id ? { user_id: identity.user_id, user_hash: identity.user_hash ?? "" } : {},
       ...(fresh ? { seen: 0 } : {}),
     });
     return true;

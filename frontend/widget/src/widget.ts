@@ -302,7 +302,7 @@ export class Widget {
   private showMessage(m: Message): void {
     const pending = m.platform_id?.startsWith("widget:") ? this.shown.get(`c:${m.platform_id.slice(7)}`) : undefined;
     if (pending) {
-      pending.nextElementSibling?.classList.contains("note") && pending.nextElementSibling.remove();
+      if (pending.nextElementSibling?.classList.contains("sending")) pending.nextElementSibling.remove();
       this.shown.delete(`c:${m.platform_id!.slice(7)}`);
       this.shown.set(m.id, pending);
       return;
@@ -313,13 +313,13 @@ export class Widget {
   private showPending(item: Outgoing): void {
     const el = this.bubble(String(item.body.text ?? ""), true);
     this.shown.set(`c:${item.client_id}`, el);
-    el.after(h("div", { class: "note" }, this.t.sending));
+    el.after(h("div", { class: "note sending" }, this.t.sending));
   }
 
   private markFailed(item: Outgoing): void {
     const el = this.shown.get(`c:${item.client_id}`);
     const note = el?.nextElementSibling;
-    if (note?.classList.contains("note")) note.textContent = this.t.failed;
+    if (note?.classList.contains("sending")) note.textContent = this.t.failed;
   }
 
   private send(text: string, extra: Record<string, unknown> = {}): void {

@@ -169,6 +169,31 @@ fn left_messages_are_offline_conversations() {
         .body;
     assert_eq!(answer["open"], false);
     assert_eq!(answer["available"], false);
+    // Open around the clock, in a far zone and in one the runtime does
+    // not know (read as UTC): open, but nobody is online.
+    for zone in ["Pacific/Auckland", "Mars/Olympus_Mons"] {
+        let weekly: Vec<Value> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+            .iter()
+            .map(|d| json!({"day": d, "from": "00:00", "to": "24:00"}))
+            .collect();
+        let always = agent.create_inbox(
+            "widget",
+            json!({"business_hours": {"time_zone": zone, "weekly": weekly}}),
+        );
+        let (v, _) = visitor_of(&server, always["id"].as_str().unwrap());
+        let a = v
+            .post(
+                "/api/widget/visit",
+                &json!({"kind": "view", "url": "https://shop.example/"}),
+            )
+            .expect_status(200)
+            .body;
+        assert_eq!(
+            (a["open"].as_bool(), a["available"].as_bool()),
+            (Some(true), Some(false)),
+            "{zone}"
+        );
+    }
 
     visitor
         .post(

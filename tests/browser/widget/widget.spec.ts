@@ -335,3 +335,27 @@ test("a message typed while offline is sent once when the network returns", asyn
   const { messages } = await workspace.api("GET", `/api/conversations/${conv.id}/messages`);
   expect(messages.filter((m: any) => m.text === "Typed in a tunnel")).toHaveLength(1);
 });
+
+test("an inbox with a pre-chat form asks name and email before the first message", async ({
+  page, context, workspace, site,
+}) => {
+  await workspace.api("PATCH", `/api/inboxes/${inboxOf(workspace)}`, {
+    settings: { prechat: "name_email", launcher_text: "Talk to Acme", position: "left", color: "#0f766e" },
+  });
+  await agentFeed(context, workspace);
+  await page.goto(site.page(inboxOf(workspace)));
+  await page.getByRole("button", { name: "Talk to Acme" }).click();
+  const chat = page.getByRole("dialog");
+  await expect(chat.getByRole("textbox", { name: "Message" })).toBeHidden();
+  await chat.getByLabel("Name").fill("Ingrid");
+  await chat.getByLabel("Email").fill("ingrid@example.test");
+  await chat.getByRole("button", { name: "Start chat" }).click();
+  await chat.getByRole("textbox", { name: "Message" }).fill("Hello from the pre-chat form");
+  await chat.getByRole("button", { name: "Send" }).click();
+  const conv = await conversationWith(workspace, "Hello from the pre-chat form");
+  expect(conv.contact.name).toBe("Ingrid");
+  expect(conv.contact.email).toBe("ingrid@example.test");
+  // The launcher sits on the left, as configured.
+  const box = await page.getByRole("button", { name: "Talk to Acme" }).boundingBox();
+  expect(box!.x).toBeLessThan(100);
+});

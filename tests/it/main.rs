@@ -17,3 +17,5 @@ mod tenancy;
 mod tools;
 mod webhooks;
 mod widget;
+mod widget_settings;
+mod widget_visitors;

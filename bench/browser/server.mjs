@@ -42,7 +42,8 @@ export async function startWorker() {
   const logFile = path.join(state, "serve.log");
   const log = fs.openSync(logFile, "w");
   const child = spawn("node", [path.join(repoRoot, "scripts/serve.mjs"), "--port", String(port), "--persist-to", state,
-    "--var", "SESSION_SECRET:bench-session-secret-not-for-production"],
+    "--var", "SESSION_SECRET:bench-session-secret-not-for-production",
+    "--var", "SECRETS_KEY:be7c00000000000000000000000000000000000000000000000000000000be7c"],
   { cwd: repoRoot, env, stdio: ["ignore", log, log], detached: true });
   const stop = () => {
     try {

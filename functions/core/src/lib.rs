@@ -21,6 +21,7 @@ pub mod inbound;
 pub mod model;
 pub mod outbound;
 pub mod report;
+pub mod sealing;
 pub mod search;
 pub mod token;
 pub mod transcript;

@@ -24,6 +24,7 @@ mod password;
 mod platform;
 mod routes;
 mod runtime;
+mod sealing;
 mod time_zone;
 
 pub use objects::conversation::ConversationObject;

@@ -53,7 +53,8 @@ fn urlencode(s: &str) -> String {
 /// # `GET /api/conversations?status=&channel=&assignee=&label=&cursor=&limit=`
 /// The caller's workspace's conversations, newest first, from the
 /// workspace index; `status` is open (default), pending, resolved, snoozed
-/// or all; `assignee` an agent id or `none`; `next_cursor` pages on.
+/// or all; `assignee` an agent id or `none`; `offline=true` only those left
+/// with the widget's leave-a-message form; `next_cursor` pages on.
 pub async fn list(req: Request, env: &Env) -> ApiResult<Response> {
     let agent = caller(&req, env).await?;
     let stub = objects::workspace_stub(env, &agent.workspace_id)?;
@@ -61,7 +62,7 @@ pub async fn list(req: Request, env: &Env) -> ApiResult<Response> {
         "/conversations{}",
         pass_query(
             &req,
-            &["status", "channel", "assignee", "label", "cursor", "limit"]
+            &["status", "channel", "assignee", "label", "offline", "cursor", "limit"]
         )
     );
     objects::call(

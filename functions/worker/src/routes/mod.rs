@@ -21,6 +21,11 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = req.method();
+    if segments.first() == Some(&"api") {
+        if let Err(e) = crate::config::require_session_secret(&env) {
+            return into_response(Err(e));
+        }
+    }
     let result = match (method, segments.as_slice()) {
         (Method::Get, ["healthz"]) => {
             json(200, &serde_json::json!({ "ok": true })).map_err(ApiError::from)
@@ -84,12 +89,8 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         (Method::Get, ["api", "search"]) => conversations::search(req, &env).await,
         (Method::Get, ["api", "reports"]) => reports::get(req, &env).await,
         (Method::Get, ["api", "live"]) => feed::live(req, &env).await,
-        (Method::Post, ["api", "widget", inbox, "session"]) => {
-            widget::session(req, &env, inbox).await
-        }
-        (Method::Post, ["api", "widget", "messages"]) => widget::write(req, &env).await,
-        (Method::Get, ["api", "widget", "events"]) => widget::events(req, &env).await,
-        (Method::Get, ["api", "widget", "live"]) => widget::live(req, &env).await,
+        // The widget's routes answer with CORS for the inbox's origins.
+        (_, ["api", "widget", rest @ ..]) => return widget::handle(req, &env, rest).await,
         (Method::Get, ["api", "feed"]) => feed::poll(req, &env).await,
         (Method::Get, ["api", "visitors"]) => feed::visitors(req, &env).await,
         (Method::Get, ["webhooks", channel, inbox]) => {

@@ -57,7 +57,11 @@ impl ConversationObject {
         let now = now_ms();
         let mut result = IngestResult::default();
         let mut existing = self.conversation()?;
-        let mut created = false;
+        // A visitor's row exists before their first message (`/open`): that
+        // message still starts the conversation, for auto-assignment.
+        let mut created = existing
+            .as_ref()
+            .is_some_and(|c| c.last_inbound_at.is_none() && c.assignee.is_none());
         for event in events {
             match event {
                 InboundEvent::Message(m) => {
@@ -90,7 +94,7 @@ impl ConversationObject {
                 }
             }
         }
-        if created {
+        if created && result.stored > 0 {
             if let Some(c) = existing.as_ref() {
                 self.auto_assign(c).await;
             }

@@ -19,6 +19,7 @@
 //! - `PATCH /contact` — an agent edits the contact; the fields they set are
 //!   no longer overwritten by the platform.
 //! - `GET /export` — the transcript (`Transcript` JSON).
+//! - `POST /open` — a website visitor's session: creates the row, no event.
 //! - `POST /erase` — deletes all of its storage and closes its sockets,
 //!   then has the workspace forget the conversation and records the audit
 //!   entry; both are retried by the alarm until done.
@@ -41,6 +42,7 @@ mod log;
 mod outbox;
 mod report;
 mod tools;
+mod visitor;
 
 use super::internal::{
     ContactPatch, ConversationPatch, EraseRequest, IndexUpdate, IngestRequest, IngestResult,
@@ -295,6 +297,7 @@ impl DurableObject for ConversationObject {
             (Method::Patch, "/contact") => self.patch_contact(&mut req).await,
             (Method::Get, "/export") => self.export(&req),
             (Method::Post, "/erase") => self.erase(&mut req).await,
+            (Method::Post, "/open") => self.open_for_visitor(&mut req).await,
             _ => Err(ApiError::not_found("conversation route")),
         };
         match result {

@@ -443,6 +443,45 @@ fn reports_count_known_traffic_exactly() {
         &in_utc,
     );
 
+    // An erased conversation keeps what it counted (nothing of the
+    // contact); the customer writing again starts one counted afresh.
+    let cv4 = conversation_of(&ws, "4242");
+    let erased = ws
+        .api
+        .post(&format!("/api/conversations/{cv4}/erase"), &json!({}));
+    assert!(matches!(erased.status, 200 | 202), "{}", erased.text);
+    let t4b = (now_ms() - 1_000) / 1000 * 1000;
+    let again = serde_json::to_vec(&json!({"update_id": 77002, "message": {"message_id": 2, "date": t4b / 1000,
+        "chat": {"id": 4242, "type": "private", "first_name": "Ravi"}, "from": {"id": 4242, "is_bot": false, "first_name": "Ravi"},
+        "text": "Me again"}}))
+    .unwrap();
+    ws.api
+        .post_raw(
+            &format!("/webhooks/telegram/{}", inboxes["telegram"]),
+            &[
+                ("x-telegram-bot-api-secret-token", TG_SECRET),
+                ("content-type", "application/json"),
+            ],
+            &again,
+        )
+        .expect_status(200);
+    for what in [What::Opened, What::In] {
+        facts.push(Fact {
+            at: t4b,
+            channel: "telegram",
+            agent: None,
+            what,
+        });
+    }
+    let utc_today = now_ms().div_euclid(DAY);
+    let utc_range = format!("from={}&to={}", format_date(utc_a), format_date(utc_today));
+    let by_channel = expected(&facts, 0, utc_a, utc_today, "channel", &inboxes);
+    assert_eq!(
+        by_channel["rows"][1]["conversations_opened"], 2,
+        "{by_channel}"
+    );
+    assert_report(&ws, &format!("{utc_range}&group_by=channel"), &by_channel);
+
     // Refused: nothing guessed.
     for bad in [
         "to=2026-01-01".to_string(),

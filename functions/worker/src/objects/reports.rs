@@ -137,6 +137,23 @@ pub fn apply(
     Ok(())
 }
 
+/// An erased conversation: its durations stay in the figures under an id
+/// that names nothing, and its progress mark goes, so a conversation the
+/// same customer starts later (from `seq` 1 again) is counted afresh.
+pub fn forget(sql: &SqlStorage, conversation_id: &str) -> Result<(), ApiError> {
+    sql.exec(
+        "UPDATE report_times SET conversation_id = 'erased:' || rowid WHERE conversation_id = ?",
+        vec![text(conversation_id)],
+    )
+    .map_err(sql_err("erasing a conversation's report times"))?;
+    sql.exec(
+        "DELETE FROM report_progress WHERE conversation_id = ?",
+        vec![text(conversation_id)],
+    )
+    .map_err(sql_err("erasing a conversation's report progress"))?;
+    Ok(())
+}
+
 /// The query's buckets as SQL rows `b(i, s, e)`. Every value is an integer
 /// formatted here, so nothing from outside reaches the SQL text.
 fn buckets_cte(q: &ReportQuery) -> String {

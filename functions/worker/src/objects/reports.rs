@@ -174,13 +174,13 @@ pub fn answer(sql: &SqlStorage, q: &ReportQuery) -> Result<ReportAnswer, ApiErro
     let cte = buckets_cte(q);
     // The row key: the bucket for days, else the dimension's column.
     let key = match q.group_by {
-        GroupBy::Day => "CAST(b.i AS TEXT)",
+        GroupBy::Day | GroupBy::Hour => "CAST(b.i AS TEXT)",
         GroupBy::Channel => "r.channel",
         GroupBy::Inbox => "r.inbox_id",
         GroupBy::Agent => "r.agent_id",
     };
     let mut rows: BTreeMap<String, ReportRow> = BTreeMap::new();
-    if q.group_by == GroupBy::Day {
+    if matches!(q.group_by, GroupBy::Day | GroupBy::Hour) {
         for (i, b) in q.buckets.iter().enumerate() {
             rows.insert(
                 sort_key(q, &i.to_string()),
@@ -271,10 +271,11 @@ pub fn answer(sql: &SqlStorage, q: &ReportQuery) -> Result<ReportAnswer, ApiErro
     })
 }
 
-/// Day rows sort by bucket (the index, zero-padded), the others by key.
+/// Day and hour rows sort by bucket (the index, zero-padded), the others
+/// by key.
 fn sort_key(q: &ReportQuery, g: &str) -> String {
     match q.group_by {
-        GroupBy::Day => format!("{g:0>8}"),
+        GroupBy::Day | GroupBy::Hour => format!("{g:0>8}"),
         _ => g.to_string(),
     }
 }

@@ -1,0 +1,68 @@
+// Every string goes through vue-i18n. English is in the bundle; other
+// languages load when chosen. Adding a language is adding locales/<tag>.json
+// and a line in LANGUAGES.
+import { createI18n } from "vue-i18n";
+import en from "./locales/en.json";
+import { storage } from "./lib/storage";
+
+export const LANGUAGES: { tag: string; name: string }[] = [
+  { tag: "en", name: "English" },
+  { tag: "zh-CN", name: "简体中文" },
+];
+const loaders: Record<string, () => Promise<{ default: Record<string, unknown> }>> = {
+  "zh-CN": () => import("./locales/zh-CN.json"),
+};
+const KEY = "sb.locale";
+
+export const i18n = createI18n({
+  legacy: false,
+  locale: "en" as string,
+  fallbackLocale: "en",
+  messages: { en } as Record<string, typeof en>,
+  missingWarn: false,
+  fallbackWarn: false,
+});
+
+function pick(): string {
+  const saved = storage.get(KEY);
+  if (saved && LANGUAGES.some((l) => l.tag === saved)) return saved;
+  for (const lang of typeof navigator !== "undefined" ? navigator.languages : []) {
+    const hit = LANGUAGES.find((l) => l.tag.toLowerCase() === lang.toLowerCase()) ?? LANGUAGES.find((l) => l.tag.split("-")[0] === lang.split("-")[0]);
+    if (hit) return hit.tag;
+  }
+  return "en";
+}
+
+export async function setLocale(tag: string, remember = true): Promise<void> {
+  if (!i18n.global.availableLocales.includes(tag) && loaders[tag]) {
+    const m = await loaders[tag]!();
+    i18n.global.setLocaleMessage(tag, m.default as typeof en);
+  }
+  i18n.global.locale.value = tag;
+  document.documentElement.lang = tag;
+  if (remember) storage.set(KEY, tag);
+}
+
+export function initLocale(): Promise<void> {
+  return setLocale(pick(), false);
+}
+
+/** Times in the agent's locale and time zone. */
+export function formatTime(at: number, style: "time" | "day" | "full" = "time"): string {
+  const locale = i18n.global.locale.value;
+  const opts: Intl.DateTimeFormatOptions =
+    style === "time" ? { hour: "2-digit", minute: "2-digit" } : style === "day" ? { weekday: "long", year: "numeric", month: "long", day: "numeric" } : { dateStyle: "medium", timeStyle: "short" };
+  return new Intl.DateTimeFormat(locale, opts).format(at);
+}
+
+/** "5 min", "2 h", "3 d": how long ago, short. */
+export function ago(at: number, now = Date.now()): string {
+  const rtf = new Intl.RelativeTimeFormat(i18n.global.locale.value, { numeric: "auto", style: "narrow" });
+  const s = Math.round((at - now) / 1000);
+  if (Math.abs(s) < 60) return rtf.format(s, "second");
+  const m = Math.round(s / 60);
+  if (Math.abs(m) < 60) return rtf.format(m, "minute");
+  const h = Math.round(m / 60);
+  if (Math.abs(h) < 24) return rtf.format(h, "hour");
+  return rtf.format(Math.round(h / 24), "day");
+}

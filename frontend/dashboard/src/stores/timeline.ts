@@ -19,6 +19,7 @@ let stream: LiveStream | null = null;
 let queue: SendQueue | null = null;
 let queueKey = "";
 let lastTypingSent = 0;
+let onlineHooked = false;
 let readTimer: ReturnType<typeof setTimeout> | null = null;
 
 const messagesPath = (id: string) => `/api/conversations/${id}/messages`;
@@ -79,12 +80,18 @@ export const useTimeline = defineStore("timeline", {
           onSent: (item, result) => this.sent(item, result as Message),
           onFailed: (item, error, status) => this.refused(item, error, status),
         });
+        if (typeof window !== "undefined" && !onlineHooked) {
+          // Replies typed offline go as soon as the network is back.
+          onlineHooked = true;
+          window.addEventListener("online", () => queue?.flush());
+        }
       }
       return queue;
     },
     async open(id: string, focusSeq = 0) {
       if (this.id === id && stream && !this.error && !focusSeq) return;
-      if (!useSession().loggedIn) return;
+      // The outbox is the agent's own: wait for the profile before reading it.
+      if (!useSession().loggedIn || !useSession().meId) return;
       this.close();
       this.id = id;
       this.t = emptyTimeline();
@@ -123,7 +130,10 @@ export const useTimeline = defineStore("timeline", {
         since,
         onEvent: (e) => this.apply(id, e),
         onFrame: (f) => this.frame(id, f),
-        onStatus: (s) => (this.status = s),
+        onStatus: (s) => {
+          this.status = s;
+          if (s === "live-websocket" || s === "live-http") queue?.flush();
+        },
       });
     },
     close() {
@@ -245,7 +255,7 @@ export const useTimeline = defineStore("timeline", {
       }, 300);
     },
     flush() {
-      queue?.flush();
+      if (useSession().meId) this.queue().flush();
     },
   },
 });

@@ -66,3 +66,11 @@ export function ago(at: number, now = Date.now()): string {
   if (Math.abs(h) < 24) return rtf.format(h, "hour");
   return rtf.format(Math.round(h / 24), "day");
 }
+
+/** "3 min", "2 hr": a short length of time. */
+export function duration(ms: number): string {
+  const locale = i18n.global.locale.value;
+  const min = Math.max(0, Math.round(ms / 60_000));
+  const [value, unit] = min < 60 ? [min, "minute"] : min < 1440 ? [Math.round(min / 60), "hour"] : [Math.round(min / 1440), "day"];
+  return new Intl.NumberFormat(locale, { style: "unit", unit, unitDisplay: "short" }).format(value);
+}

@@ -50,3 +50,34 @@ test("the connection choice is remembered in this browser", async ({ page, works
   await page.getByRole("button", { name: "Log out" }).click();
   await expect(page.getByRole("radio", { name: "HTTP only" })).toBeChecked();
 });
+
+test("a new business signs up and lands in its (empty) inbox", async ({ page, server }) => {
+  await page.goto(server.base + "/login");
+  await page.getByRole("link", { name: "Sign up" }).click();
+  await page.getByLabel("Company or team name").fill("Acme Shoes");
+  await page.getByLabel("Your name").fill("Sam Owner");
+  await page.getByLabel("Email").fill(`sam-${Date.now()}@example.test`);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create workspace" }).click();
+  await expect(page.getByText("No conversations here.")).toBeVisible();
+  await expect(page.getByRole("button", { name: "Your preferences" })).toContainText("Sam Owner");
+});
+
+test("a teammate accepts an invitation link and can work the inbox", async ({ page, workspace }) => {
+  const email = `bob-${Date.now()}@example.test`;
+  const inv = await workspace.api<{ token: string; url: string }>("POST", "/api/invitations", { email, role: "agent" });
+  await page.goto(`${workspace.base}/invitations/accept?token=${encodeURIComponent(inv.token)}`);
+  await page.getByLabel("Your name").fill("Bob Teammate");
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Join" }).click();
+  await expect(page.getByRole("navigation", { name: "Main" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Your preferences" })).toContainText("Bob Teammate");
+  // The same link cannot be used twice.
+  await page.getByRole("button", { name: "Your preferences" }).click();
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.goto(`${workspace.base}/invitations/accept?token=${encodeURIComponent(inv.token)}`);
+  await page.getByLabel("Your name").fill("Mallory");
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Join" }).click();
+  await expect(page.getByRole("alert")).toBeVisible();
+});

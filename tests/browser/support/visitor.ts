@@ -22,11 +22,11 @@ export async function visitorSession(ws: Workspace, name = "Vera Visitor"): Prom
 }
 
 /** The visitor writes, as the widget does. */
-export async function visitorWrites(ws: Workspace, v: VisitorSession, text: string): Promise<void> {
+export async function visitorWrites(ws: Workspace, v: VisitorSession, text: string, name?: string): Promise<void> {
   const r = await fetch(`${ws.base}/api/widget/messages`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${v.token}` },
-    body: JSON.stringify({ text, client_id: `v-${Date.now()}-${Math.random()}` }),
+    body: JSON.stringify({ text, name, client_id: `v-${Date.now()}-${Math.random().toString(36).slice(2)}` }),
   });
   if (!r.ok) throw new Error(`widget write answered ${r.status}: ${await r.text()}`);
 }

@@ -8,7 +8,9 @@ type S = components["schemas"];
 type Req<T, K extends keyof T> = T & { [P in K]-?: NonNullable<T[P]> };
 
 /** A message as the server always sends it (the schema marks nothing required). */
-export type Message = Req<S["Message"], "id" | "conversation_id" | "seq" | "direction" | "kind" | "text" | "status" | "created_at"> & {
+export type Message = Req<Omit<S["Message"], "content">, "id" | "conversation_id" | "seq" | "direction" | "kind" | "text" | "status" | "created_at"> & {
+  /** The kind's own data, tagged by kind (functions/core/src/model.rs). */
+  content?: Record<string, unknown>;
   /** The writer's own id for it (an agent's reply); matches an optimistic copy. */
   client_id?: string | null;
 };

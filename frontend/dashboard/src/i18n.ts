@@ -48,11 +48,18 @@ export function initLocale(): Promise<void> {
 }
 
 /** Times in the agent's locale and time zone. */
+const formats = new Map<string, Intl.DateTimeFormat>();
 export function formatTime(at: number, style: "time" | "day" | "full" = "time"): string {
   const locale = i18n.global.locale.value;
-  const opts: Intl.DateTimeFormatOptions =
-    style === "time" ? { hour: "2-digit", minute: "2-digit" } : style === "day" ? { weekday: "long", year: "numeric", month: "long", day: "numeric" } : { dateStyle: "medium", timeStyle: "short" };
-  return new Intl.DateTimeFormat(locale, opts).format(at);
+  const key = `${locale}|${style}`;
+  let f = formats.get(key);
+  if (!f) {
+    const opts: Intl.DateTimeFormatOptions =
+      style === "time" ? { hour: "2-digit", minute: "2-digit" } : style === "day" ? { weekday: "long", year: "numeric", month: "long", day: "numeric" } : { dateStyle: "medium", timeStyle: "short" };
+    f = new Intl.DateTimeFormat(locale, opts);
+    formats.set(key, f);
+  }
+  return f.format(at);
 }
 
 /** "5 min", "2 h", "3 d": how long ago, short. */

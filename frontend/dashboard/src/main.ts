@@ -5,9 +5,15 @@ import { router } from "./router";
 import { i18n, initLocale } from "./i18n";
 import { setUnauthorizedHandler } from "@api/client";
 import { useSession } from "./stores/session";
+import { appError } from "./lib/errors";
 import "./style.css";
 
 const app = createApp(App);
+// A bug in a view shows a short message, never a blank page.
+app.config.errorHandler = (err) => {
+  console.error(err);
+  appError.value = err instanceof Error ? err.message : String(err);
+};
 const pinia = createPinia();
 app.use(pinia).use(router).use(i18n);
 

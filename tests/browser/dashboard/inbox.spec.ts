@@ -185,3 +185,36 @@ test("the hostile text renders as those characters", async ({ page, workspace })
   await expect(links).toHaveAttribute("href", "https://example.com/a?b=1");
   expect(dialogs).toBe(0);
 });
+
+test("the contact's email, phone and notes are edited in the sidebar", async ({ page, workspace }) => {
+  await workspace.whatsapp("15550009999", "wamid.contact1", "Hi, it's Paula", "Paula P");
+  const id = await workspace.conversationOf("15550009999");
+  await logIn(page, workspace, { path: `/conversations/${id}` });
+  const side = page.getByRole("complementary", { name: "Contact" });
+  await expect(side).toContainText("Paula P");
+  await side.getByLabel("Email address").fill("paula@example.test");
+  await side.getByLabel("Phone").fill("+1 555 000 9999");
+  await side.getByLabel("Notes").fill("Prefers WhatsApp. VIP.");
+  await side.getByRole("button", { name: "Save contact" }).click();
+  await expect(side.getByRole("status")).toHaveText("Saved.");
+  await page.reload();
+  await expect(page.getByRole("complementary", { name: "Contact" }).getByLabel("Notes")).toHaveValue("Prefers WhatsApp. VIP.");
+  // A refusal shows its reason next to the form.
+  await side.getByLabel("Phone").fill("call me maybe");
+  await side.getByRole("button", { name: "Save contact" }).click();
+  await expect(side.getByRole("alert")).toContainText("phone");
+});
+
+test("mark unread keeps the conversation bold in the list until opened again", async ({ page, workspace }) => {
+  await workspace.messenger([{ psid: "psid-mu", mid: "m-mu-1", text: "Read me later" }]);
+  const id = await workspace.conversationOf("psid-mu");
+  await logIn(page, workspace, { path: `/conversations/${id}` });
+  await expect(messageWithText(page, "Read me later")).toBeVisible();
+  await expect(row(page, id).getByLabel("1 unread")).toHaveCount(0);
+  await page.getByRole("button", { name: "Mark unread" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(row(page, id).getByLabel("1 unread")).toBeVisible();
+  await expect(page).toHaveTitle(/^\(1\) /);
+  await row(page, id).click();
+  await expect(row(page, id).getByLabel("1 unread")).toHaveCount(0);
+});

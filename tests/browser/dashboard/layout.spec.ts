@@ -50,10 +50,13 @@ test("desktop inbox with a few conversations, one open", async ({ page, workspac
 });
 
 test("the interface switches to Simplified Chinese", async ({ page, workspace }) => {
-  await logIn(page, workspace);
+  await workspace.telegram(9201, 559001, "你好，我的订单什么时候发货？", "李雷", "zh-hans");
+  const id = await workspace.conversationOf("559001");
+  await logIn(page, workspace, { path: `/conversations/${id}` });
   await page.getByRole("button", { name: "Your preferences" }).click();
   await page.getByLabel("Language").selectOption("zh-CN");
   await expect(page.getByRole("navigation", { name: "主导航" }).getByRole("link", { name: "收件箱" })).toBeVisible();
   await page.reload();
   await expect(page.getByRole("link", { name: "收件箱" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "解决" })).toBeVisible();
 });

@@ -137,8 +137,15 @@ export type Item =
   | { type: "activity"; key: string; a: Activity };
 
 /** The calendar day of a time in a time zone, as a sortable key. */
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
 export function dayKey(at: number, timeZone?: string): string {
-  return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(at);
+  const key = timeZone ?? "";
+  let f = dayFormats.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" });
+    dayFormats.set(key, f);
+  }
+  return f.format(at);
 }
 
 /**

@@ -1,6 +1,7 @@
 // Every string goes through vue-i18n. English is in the bundle; other
 // languages load when chosen. Adding a language is adding locales/<tag>.json
 // and a line in LANGUAGES.
+import { ref } from "vue";
 import { createI18n } from "vue-i18n";
 import en from "./locales/en.json";
 import { storage } from "./lib/storage";
@@ -62,8 +63,12 @@ export function formatTime(at: number, style: "time" | "day" | "full" = "time"):
   return f.format(at);
 }
 
-/** "5 min", "2 h", "3 d": how long ago, short. */
-export function ago(at: number, now = Date.now()): string {
+/** The time, a little behind: relative times ("5 min ago") follow it. */
+export const clock = ref(Date.now());
+if (typeof window !== "undefined") setInterval(() => (clock.value = Date.now()), 30_000);
+
+/** "5 min ago", short; never in the future. */
+export function ago(at: number, now = Math.max(clock.value, at)): string {
   const rtf = new Intl.RelativeTimeFormat(i18n.global.locale.value, { numeric: "auto", style: "narrow" });
   const s = Math.round((at - now) / 1000);
   if (Math.abs(s) < 60) return rtf.format(s, "second");

@@ -131,6 +131,9 @@ export function addActivity(s: TimelineState, e: LiveEventLike): void {
   s.activities.splice(i, 0, a);
 }
 
+/** Shared by every message without reactions, so unchanged rows keep equal props and skip re-rendering. */
+const NO_REACTIONS: string[] = [];
+
 export type Item =
   | { type: "day"; key: string; at: number }
   | { type: "message"; key: string; m: Message; reactions: string[]; quote?: Message }
@@ -188,7 +191,8 @@ export function layout(messages: Message[], activities: Activity[], timeZone?: s
       out.push({ type: "day", key: `day-${d}`, at });
     }
     if (takeMessage) {
-      const r = [...(reactions.get(m!.id)?.values() ?? [])].filter(Boolean);
+      const held = reactions.get(m!.id);
+      const r = held ? [...held.values()].filter(Boolean) : NO_REACTIONS;
       const quote = m!.reply_to ? byPlatform.get(m!.reply_to) : undefined;
       out.push({ type: "message", key: m!.id, m: m!, reactions: r, quote });
       i++;

@@ -136,6 +136,13 @@ export const useTimeline = defineStore("timeline", {
         },
       });
     },
+    /** Opens the same conversation again on fresh streams (a new connection choice). */
+    async reopen() {
+      const id = this.id;
+      if (!id) return;
+      this.close();
+      await this.open(id);
+    },
     close() {
       stream?.stop();
       stream = null;
@@ -242,13 +249,15 @@ export const useTimeline = defineStore("timeline", {
     markRead() {
       const last = this.t.messages[this.t.messages.length - 1]?.seq ?? 0;
       const seq = Math.max(last, this.t.lastSeq);
-      if (!this.id || seq <= this.readSeq) return;
+      if (!this.id) return;
+      const conv = useConversations();
+      if (conv.markedUnread.includes(this.id)) conv.markUnread(this.id, false);
+      if (seq <= this.readSeq) return;
       const id = this.id;
       if (readTimer) clearTimeout(readTimer);
       readTimer = setTimeout(() => {
         if (this.id !== id || seq <= this.readSeq) return;
         this.readSeq = seq;
-        useConversations().markUnread(id, false);
         if (!stream?.send({ type: "read", seq })) {
           void api.POST("/api/conversations/{id}/read", { params: { path: { id } }, body: { seq } }).catch(() => undefined);
         }

@@ -44,6 +44,13 @@ export async function setLocale(tag: string, remember = true): Promise<void> {
   if (remember) storage.set(KEY, tag);
 }
 
+/** The profile's language applies unless this browser chose one. */
+export function adoptProfileLanguage(tag: string | null | undefined): void {
+  if (!tag || storage.get(KEY)) return;
+  const hit = LANGUAGES.find((l) => l.tag.toLowerCase() === tag.toLowerCase()) ?? LANGUAGES.find((l) => l.tag.split("-")[0] === tag.split("-")[0]);
+  if (hit && hit.tag !== i18n.global.locale.value) void setLocale(hit.tag, false);
+}
+
 export function initLocale(): Promise<void> {
   return setLocale(pick(), false);
 }

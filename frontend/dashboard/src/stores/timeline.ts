@@ -20,6 +20,7 @@ let queue: SendQueue | null = null;
 let queueKey = "";
 let lastTypingSent = 0;
 let onlineHooked = false;
+const parked: { item: Outgoing; error: string; status?: number }[] = [];
 let readTimer: ReturnType<typeof setTimeout> | null = null;
 
 const messagesPath = (id: string) => `/api/conversations/${id}/messages`;
@@ -106,6 +107,16 @@ export const useTimeline = defineStore("timeline", {
       this.t.pending = this.queue()
         .pending.filter((o) => o.path === path)
         .map((o) => ({ client_id: o.client_id, text: String(o.body.text ?? ""), kind: o.body.kind === "note" ? "note" : "text", created_at: o.created_at }));
+      for (const p of parked.filter((x) => x.item.path === path)) {
+        parked.splice(parked.indexOf(p), 1);
+        const text = String(p.item.body.text ?? "");
+        if (p.status === 422) {
+          this.refusal = p.error;
+          this.returnedText = text;
+        } else {
+          this.t.pending.push({ client_id: p.item.client_id, text, kind: p.item.body.kind === "note" ? "note" : "text", created_at: p.item.created_at, failed: p.error });
+        }
+      }
       void useConversations().ensure(id).catch(() => undefined);
       let first: Message[] = [];
       try {
@@ -217,7 +228,11 @@ export const useTimeline = defineStore("timeline", {
       if (m && m.id) upsertMessage(this.t, m, useSession().meId);
     },
     refused(item: Outgoing, error: string, status?: number) {
-      if (item.path !== messagesPath(this.id)) return;
+      if (item.path !== messagesPath(this.id)) {
+        // Refused while the agent looks elsewhere: shown when they come back to it.
+        parked.push({ item, error, status });
+        return;
+      }
       const p = this.t.pending.find((x) => x.client_id === item.client_id);
       if (status === 422 && p) {
         // Not a failed send: the channel cannot take it now. Say why, give the text back.

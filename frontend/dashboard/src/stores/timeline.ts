@@ -22,6 +22,7 @@ let lastTypingSent = 0;
 let onlineHooked = false;
 const parked: { item: Outgoing; error: string; status?: number }[] = [];
 let readTimer: ReturnType<typeof setTimeout> | null = null;
+let pendingRead: { id: string; seq: number } | null = null;
 
 const messagesPath = (id: string) => `/api/conversations/${id}/messages`;
 
@@ -155,9 +156,14 @@ export const useTimeline = defineStore("timeline", {
       await this.open(id);
     },
     close() {
+      if (pendingRead) {
+        const r = pendingRead;
+        pendingRead = null;
+        if (readTimer) clearTimeout(readTimer);
+        if (r.seq > this.readSeq) void api.POST("/api/conversations/{id}/read", { params: { path: { id: r.id } }, body: { seq: r.seq } }).catch(() => undefined);
+      }
       stream?.stop();
       stream = null;
-      if (readTimer) clearTimeout(readTimer);
       this.id = "";
     },
     apply(id: string, e: LiveEvent) {
@@ -270,13 +276,22 @@ export const useTimeline = defineStore("timeline", {
       if (seq <= this.readSeq) return;
       const id = this.id;
       if (readTimer) clearTimeout(readTimer);
-      readTimer = setTimeout(() => {
-        if (this.id !== id || seq <= this.readSeq) return;
-        this.readSeq = seq;
-        if (!stream?.send({ type: "read", seq })) {
-          void api.POST("/api/conversations/{id}/read", { params: { path: { id } }, body: { seq } }).catch(() => undefined);
-        }
-      }, 300);
+      pendingRead = { id, seq };
+      readTimer = setTimeout(() => this.sendRead(), 300);
+    },
+    /** Sends the read position waiting in the debounce (at once when the conversation closes). */
+    sendRead() {
+      if (readTimer) clearTimeout(readTimer);
+      readTimer = null;
+      const r = pendingRead;
+      pendingRead = null;
+      if (!r) return;
+      if (r.id === this.id) {
+        if (r.seq <= this.readSeq) return;
+        this.readSeq = r.seq;
+        if (stream?.send({ type: "read", seq: r.seq })) return;
+      }
+      void api.POST("/api/conversations/{id}/read", { params: { path: { id: r.id } }, body: { seq: r.seq } }).catch(() => undefined);
     },
     flush() {
       if (useSession().meId) this.queue().flush();

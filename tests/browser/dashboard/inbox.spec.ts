@@ -218,3 +218,14 @@ test("mark unread keeps the conversation bold in the list until opened again", a
   await row(page, id).click();
   await expect(row(page, id).getByLabel("1 unread")).toHaveCount(0);
 });
+
+test("an erased conversation leaves the list and its open view says so", async ({ page, workspace }) => {
+  await workspace.messenger([{ psid: "psid-erase", mid: "m-e-1", text: "Please delete my data" }]);
+  const id = await workspace.conversationOf("psid-erase");
+  await logIn(page, workspace, { path: `/conversations/${id}` });
+  await expect(messageWithText(page, "Please delete my data")).toBeVisible();
+  await expect(page.getByRole("status").filter({ hasText: "Live (WebSocket)" }).last()).toBeVisible();
+  await workspace.api("POST", `/api/conversations/${id}/erase`);
+  await expect(row(page, id)).toHaveCount(0);
+  await expect(page.getByRole("log").getByRole("alert")).toBeVisible();
+});

@@ -11,6 +11,8 @@ export interface StreamHandlers {
   onEvent(e: LiveEvent): void;
   onFrame?(f: Frame): void;
   onStatus?(s: LiveStatus): void;
+  /** The server refused the stream for good (403, 404: erased, not ours). */
+  onGone?(error: { status: number; message: string }): void;
 }
 
 export function openStream(socketPath: string, pollPath: string, h: StreamHandlers): LiveStream {
@@ -26,6 +28,7 @@ export function openStream(socketPath: string, pollPath: string, h: StreamHandle
     onStatus: h.onStatus,
     onFatal: (err) => {
       if (err.status === 401) session.expire();
+      else h.onGone?.(err);
     },
   });
   stream.start();

@@ -142,6 +142,9 @@ export const useTimeline = defineStore("timeline", {
         since,
         onEvent: (e) => this.apply(id, e),
         onFrame: (f) => this.frame(id, f),
+        onGone: (err) => {
+          if (this.id === id) this.error = err.message || `HTTP ${err.status}`;
+        },
         onStatus: (s) => {
           this.status = s;
           if (s === "live-websocket" || s === "live-http") queue?.flush();

@@ -16,10 +16,14 @@ state=.wrangler/state
 bash scripts/setup.sh
 bash scripts/build.sh
 
-# A local session secret, made once and kept out of git.
-if [ ! -f .dev.vars ]; then
-  printf 'SESSION_SECRET="%s"\n' "$(node -e 'console.log(require("crypto").randomBytes(32).toString("hex"))')" > .dev.vars
-fi
+# Local secrets, made once and kept out of git: the session secret and the
+# key that seals platform secrets at rest.
+touch .dev.vars
+for name in SESSION_SECRET SECRETS_KEY; do
+  if ! grep -q "^$name=" .dev.vars; then
+    printf '%s="%s"\n' "$name" "$(node -e 'console.log(require("crypto").randomBytes(32).toString("hex"))')" >> .dev.vars
+  fi
+done
 
 node_modules/.bin/wrangler d1 migrations apply DB --local --persist-to "$state" >/dev/null
 

@@ -9,7 +9,7 @@ use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 use switchboard_tests::server::{
-    free_port, repo_root, serve, wrangler, TempDir, TEST_SESSION_SECRET,
+    free_port, repo_root, serve, wrangler, TempDir, TEST_SECRETS_KEY, TEST_SESSION_SECRET,
 };
 
 /// Process groups to kill if the bench is interrupted.
@@ -101,11 +101,12 @@ impl Proc {
             String::from_utf8_lossy(&out.stderr)
         );
         let var = format!("SESSION_SECRET:{TEST_SESSION_SECRET}");
+        let key = format!("SECRETS_KEY:{TEST_SECRETS_KEY}");
         Proc::spawn(
             "switchboard",
             &root.join("wrangler.toml"),
             state,
-            &["--var", &var],
+            &["--var", &var, "--var", &key],
         )
     }
 

@@ -58,6 +58,8 @@ impl Drop for TempDir {
 #[derive(Default, Clone)]
 pub struct ServerOptions {
     pub vars: Vec<(String, String)>,
+    /// Required settings left out, to see how the server says so.
+    pub without: Vec<String>,
 }
 
 impl ServerOptions {
@@ -65,10 +67,20 @@ impl ServerOptions {
         self.vars.push((k.to_string(), v.to_string()));
         self
     }
+
+    /// Starts the server without the default `SESSION_SECRET` or `SECRETS_KEY`.
+    pub fn without(mut self, name: &str) -> Self {
+        self.without.push(name.to_string());
+        self
+    }
 }
 
 /// The session secret tests run with (a demo value, not a real secret).
 pub const TEST_SESSION_SECRET: &str = "test-session-secret-not-for-production";
+
+/// The key that seals platform secrets at rest in tests (a demo value).
+pub const TEST_SECRETS_KEY: &str =
+    "7e57000000000000000000000000000000000000000000000000000000007e57";
 
 pub struct Server {
     pub base: String,
@@ -164,8 +176,15 @@ impl Server {
         let log = std::fs::File::create(self.state.path().join(format!("wrangler-{port}.log")))
             .expect("creating the server log");
         let mut cmd = serve(&repo_root().join("wrangler.toml"), port, self.state.path());
-        cmd.arg("--var")
-            .arg(format!("SESSION_SECRET:{TEST_SESSION_SECRET}"));
+        for (k, v) in [
+            ("SESSION_SECRET", TEST_SESSION_SECRET),
+            ("SECRETS_KEY", TEST_SECRETS_KEY),
+        ] {
+            let overridden = self.options.vars.iter().any(|(name, _)| name == k);
+            if !overridden && !self.options.without.iter().any(|w| w == k) {
+                cmd.arg("--var").arg(format!("{k}:{v}"));
+            }
+        }
         for (k, v) in &self.options.vars {
             cmd.arg("--var").arg(format!("{k}:{v}"));
         }
@@ -236,6 +255,18 @@ impl Server {
     pub fn restart(&mut self) {
         self.kill();
         self.spawn();
+    }
+
+    /// Restarts on the same state with other settings (a key rotation, say).
+    pub fn restart_with(&mut self, options: ServerOptions) {
+        self.kill();
+        self.options = options;
+        self.spawn();
+    }
+
+    /// The folder holding this server's D1, Durable Object and R2 state.
+    pub fn state_dir(&self) -> &Path {
+        self.state.path()
     }
 
     pub fn url(&self, path: &str) -> String {

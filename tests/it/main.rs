@@ -8,6 +8,7 @@ mod common;
 mod outbound;
 mod realtime;
 mod restart;
+mod secrets;
 mod slice;
 mod tenancy;
 mod tools;

@@ -84,12 +84,20 @@ fn push_row(out: &mut String, fields: impl IntoIterator<Item = String>) {
     out.push_str("\r\n");
 }
 
-/// One field, quoted when it must be.
+/// One field, quoted when it must be. A cell a spreadsheet would read as a
+/// formula (`=`, `+`, `-`, `@`, tab or carriage return first) gets a leading
+/// `'`, so a customer's `=HYPERLINK(…)` stays text when an agent opens the
+/// export (OWASP's advice for CSV injection).
 pub fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_string()
+        s
     }
 }
 
@@ -141,6 +149,22 @@ mod tests {
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_run_are_defused() {
+        assert_eq!(
+            csv_field("=HYPERLINK(\"http://x\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\")\""
+        );
+        assert_eq!(csv_field("+1 555"), "'+1 555");
+        assert_eq!(csv_field("-2+3"), "'-2+3");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_field("\tcmd"), "'\tcmd");
+        assert_eq!(csv_field("\r=1"), "\"'\r=1\"");
+        // Ordinary text is untouched; the quote rules still apply.
+        assert_eq!(csv_field("hello, world"), "\"hello, world\"");
+        assert_eq!(csv_field("a=b"), "a=b");
     }
 
     #[test]

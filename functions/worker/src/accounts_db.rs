@@ -428,7 +428,7 @@ pub async fn update_inbox(
             id.into(),
             workspace_id.into(),
             name.into(),
-            settings_json.into(),
+            crate::sealing::seal(id, settings_json)?.into(),
             options_json.into(),
         ],
         "updating an inbox",

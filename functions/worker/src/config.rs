@@ -1,6 +1,35 @@
 //! Settings the deployment gives through vars and secrets.
 
+use crate::http::ApiError;
+use std::sync::atomic::{AtomicBool, Ordering};
 use worker::Env;
+
+static LOGGED_NO_SESSION_SECRET: AtomicBool = AtomicBool::new(false);
+
+/// Every `/api` route signs or checks tokens: without `SESSION_SECRET` they
+/// would hand out tokens no later request accepts. Refuse clearly instead
+/// (503 naming the setting), and log it once per isolate.
+pub fn require_session_secret(env: &Env) -> Result<(), ApiError> {
+    let set = env
+        .secret("SESSION_SECRET")
+        .map(|s| s.to_string())
+        .or_else(|_| env.var("SESSION_SECRET").map(|s| s.to_string()))
+        .is_ok_and(|s| !s.trim().is_empty());
+    if set {
+        return Ok(());
+    }
+    if !LOGGED_NO_SESSION_SECRET.swap(true, Ordering::Relaxed) {
+        worker::console_error!(
+            "SESSION_SECRET is not set: every /api route answers 503. Set it with \
+             `openssl rand -hex 32 | npx wrangler secret put SESSION_SECRET` \
+             (locally: a line SESSION_SECRET=\"…\" in .dev.vars)"
+        );
+    }
+    Err(ApiError::new(
+        503,
+        "SESSION_SECRET is not set on this server: set it as a Worker secret (docs/DEPLOY.md)",
+    ))
+}
 
 pub struct Config {
     pub graph_base: String,

@@ -12,6 +12,8 @@ use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, Env};
 
 pub fn database(env: &Env) -> ApiResult<D1Database> {
+    // Inbox rows hold sealed secrets: no D1 without the keys to read them.
+    crate::sealing::install(env)?;
     env.d1("DB")
         .map_err(|e| ApiError::internal("D1 binding DB is missing (check wrangler.toml)", e))
 }
@@ -222,23 +224,42 @@ struct InboxRow {
 }
 
 impl InboxRow {
-    fn into_inbox(self) -> Option<Inbox> {
-        let channel = Channel::parse(&self.channel)?;
-        let value: serde_json::Value = serde_json::from_str(&self.settings).ok()?;
-        let settings = Settings::from_json(channel, value).ok()?;
+    /// The inbox, or None when its row no longer parses (a channel this
+    /// build does not know). A row sealed with a key this server lacks is a
+    /// 503 naming the problem, never a silent "no such inbox".
+    fn into_inbox(self) -> ApiResult<Option<Inbox>> {
+        let Some(channel) = Channel::parse(&self.channel) else {
+            return Ok(None);
+        };
+        let settings = crate::sealing::open(&self.id, &self.settings).map_err(|e| {
+            worker::console_error!(
+                "inbox {}: its settings do not open ({e}); set SECRETS_KEY_PREVIOUS to the key that sealed them",
+                self.id
+            );
+            ApiError::new(
+                503,
+                "this inbox's secrets are sealed with a key the server does not have (see the server log)",
+            )
+        })?;
+        let Some(settings) = serde_json::from_str(&settings)
+            .ok()
+            .and_then(|value| Settings::from_json(channel, value).ok())
+        else {
+            return Ok(None);
+        };
         let options = self
             .options
             .as_deref()
             .and_then(|o| serde_json::from_str(o).ok())
             .unwrap_or_default();
-        Some(Inbox {
+        Ok(Some(Inbox {
             id: self.id,
             workspace_id: self.workspace_id,
             name: self.name,
             settings,
             options,
             created_at: self.created_at,
-        })
+        }))
     }
 }
 
@@ -252,7 +273,7 @@ pub async fn create_inbox(db: &D1Database, inbox: &Inbox, settings_json: &str) -
         inbox.workspace_id.as_str().into(),
         inbox.channel().as_str().into(),
         inbox.name.as_str().into(),
-        settings_json.into(),
+        crate::sealing::seal(&inbox.id, settings_json)?.into(),
         serde_json::to_string(&inbox.options)
             .unwrap_or_else(|_| "{}".into())
             .into(),
@@ -279,7 +300,11 @@ pub async fn inboxes_of(db: &D1Database, workspace_id: &str) -> ApiResult<Vec<In
         .map_err(d1_err("listing inboxes"))?
         .results::<InboxRow>()
         .map_err(d1_err("reading inbox rows"))?;
-    Ok(rows.into_iter().filter_map(InboxRow::into_inbox).collect())
+    let mut inboxes = Vec::with_capacity(rows.len());
+    for row in rows {
+        inboxes.extend(row.into_inbox()?);
+    }
+    Ok(inboxes)
 }
 
 /// How long an inbox stays in the isolate's cache. Webhooks of an inbox
@@ -318,7 +343,10 @@ pub async fn inbox(db: &D1Database, id: &str, now_ms: i64) -> ApiResult<Option<R
         .first::<InboxRow>(None)
         .await
         .map_err(d1_err("looking up an inbox"))?;
-    let inbox = row.and_then(InboxRow::into_inbox).map(Rc::new);
+    let inbox = match row {
+        Some(row) => row.into_inbox()?.map(Rc::new),
+        None => None,
+    };
     INBOX_CACHE.with(|c| {
         let mut c = c.borrow_mut();
         if c.len() > 10_000 {

@@ -24,6 +24,7 @@ mod password;
 mod platform;
 mod routes;
 mod runtime;
+mod sealing;
 
 pub use objects::conversation::ConversationObject;
 pub use objects::workspace::WorkspaceObject;

@@ -9,6 +9,8 @@ import path from "node:path";
 
 export const repoRoot = path.resolve(__dirname, "../../..");
 export const TEST_SESSION_SECRET = "test-session-secret-not-for-production";
+/** Seals platform secrets at rest in tests (a demo value). */
+export const TEST_SECRETS_KEY = "7e57000000000000000000000000000000000000000000000000000000007e57";
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -54,7 +56,7 @@ export class WorkerServer {
       this.logFile = path.join(this.state, `serve-${this.port}.log`);
       const log = fs.openSync(this.logFile, "w");
       const args = [path.join(repoRoot, "scripts/serve.mjs"), "--port", String(this.port), "--persist-to", this.state,
-        "--var", `SESSION_SECRET:${TEST_SESSION_SECRET}`];
+        "--var", `SESSION_SECRET:${TEST_SESSION_SECRET}`, "--var", `SECRETS_KEY:${TEST_SECRETS_KEY}`];
       for (const [k, v] of Object.entries(this.vars)) args.push("--var", `${k}:${v}`);
       this.child = spawn("node", args, { cwd: repoRoot, env, stdio: ["ignore", log, log], detached: true });
       const deadline = Date.now() + 45_000;

@@ -20,6 +20,11 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = req.method();
+    if segments.first() == Some(&"api") {
+        if let Err(e) = crate::config::require_session_secret(&env) {
+            return into_response(Err(e));
+        }
+    }
     let result = match (method, segments.as_slice()) {
         (Method::Get, ["healthz"]) => {
             json(200, &serde_json::json!({ "ok": true })).map_err(ApiError::from)

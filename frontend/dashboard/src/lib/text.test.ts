@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { highlight, linkify, queryWords, safeHref } from "./text";
 import { snoozeTimes } from "./snooze";
+import { matchCanned } from "./canned";
 
 describe("linkify", () => {
   it("makes only http(s) URLs links and keeps everything else as text", () => {
@@ -33,5 +34,18 @@ describe("snoozeTimes", () => {
     expect(t.hour).toBe(now + 3_600_000);
     expect(new Date(t.tomorrow)).toEqual(new Date(2026, 11, 3, 9, 0));
     expect(new Date(t.nextWeek)).toEqual(new Date(2026, 11, 7, 9, 0));
+  });
+});
+
+describe("matchCanned", () => {
+  const all = [
+    { id: "1", shortcode: "thanks", text: "Thank you!" },
+    { id: "2", shortcode: "hours", text: "9 to 5" },
+    { id: "3", shortcode: "shipping-hours", text: "Ships daily" },
+  ];
+  it("puts shortcodes starting with what was typed first, then those containing it", () => {
+    expect(matchCanned(all, "hou").map((c) => c.id)).toEqual(["2", "3"]);
+    expect(matchCanned(all, "").map((c) => c.id)).toEqual(["1", "2", "3"]);
+    expect(matchCanned(all, "zzz")).toEqual([]);
   });
 });

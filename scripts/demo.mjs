@@ -2,6 +2,7 @@
 // prints how to reach it. Called by scripts/run.sh with the server running.
 // Every value here is an obvious demo value for local runs, not a secret.
 import fs from "node:fs";
+import { seedDemoTraffic } from "./demo-traffic.mjs";
 
 const [base, file] = process.argv.slice(2);
 const login = { email: "demo@switchboard.local", password: "switchboard-demo" };
@@ -33,10 +34,11 @@ const inboxes = [
 ];
 
 let demo = null;
+let session = null;
 if (fs.existsSync(file)) {
   demo = JSON.parse(fs.readFileSync(file, "utf8"));
   try {
-    await call("POST", "/api/login", login);
+    session = await call("POST", "/api/login", login);
   } catch {
     demo = null; // the state folder was reset: make it again
   }
@@ -48,7 +50,15 @@ if (!demo) {
     const made = await call("POST", "/api/inboxes", inbox, signup.token);
     created.push({ ...made, secrets: inbox.settings });
   }
-  demo = { workspace_id: signup.workspace_id, inboxes: created };
+  demo = { workspace_id: signup.workspace_id, inboxes: created, seeded: false };
+  session = signup;
+  fs.writeFileSync(file, JSON.stringify(demo, null, 2));
+}
+// The sample traffic, once. A run cut short seeds again: every step is
+// idempotent (platform message ids, client ids), so nothing doubles.
+if (!demo.seeded) {
+  await seedDemoTraffic({ base, call, token: session.token, agentId: session.agent_id, inboxes: demo.inboxes });
+  demo.seeded = true;
   fs.writeFileSync(file, JSON.stringify(demo, null, 2));
 }
 
@@ -57,6 +67,7 @@ Switchboard is running.
 
   Dashboard   ${base}/
   Login       ${login.email} / ${login.password}
+  Sample      8 conversations on Messenger, Instagram, WhatsApp, Telegram, the API channel and the widget
 
 Inboxes (webhook URL and the demo secrets to sign with):`);
 for (const i of demo.inboxes) {

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Runs Switchboard locally on workerd with a demo workspace: installs what
 # is missing, builds, applies the D1 migrations, creates the demo workspace
-# once, prints the URL, the demo login and every inbox's webhook URL and
-# secrets, and serves on http://127.0.0.1:8787 until Ctrl-C. State persists
-# in .wrangler/state across restarts.
+# (with sample conversations) once, prints the URL, the demo login and every
+# inbox's webhook URL and secrets, and serves on http://127.0.0.1:8787 until
+# Ctrl-C. State persists in .wrangler/state across restarts.
+#
+# It serves through scripts/serve.mjs: the same local workerd as
+# `wrangler dev`, without the devtools inspector, which costs more CPU than
+# Switchboard itself (docs/BENCHMARKS.md). To debug with the inspector:
+#   SWITCHBOARD_INSPECT=1 bash scripts/run.sh   # plain `wrangler dev`, inspector on 127.0.0.1:9229
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -27,8 +32,13 @@ done
 
 node_modules/.bin/wrangler d1 migrations apply DB --local --persist-to "$state" >/dev/null
 
-SWITCHBOARD_SKIP_BUILD=1 node_modules/.bin/wrangler dev --ip 127.0.0.1 --port "$port" \
-  --persist-to "$state" --show-interactive-dev-session=false &
+# Both read SESSION_SECRET and SECRETS_KEY from .dev.vars (next to wrangler.toml).
+if [ "${SWITCHBOARD_INSPECT:-0}" = "1" ]; then
+  SWITCHBOARD_SKIP_BUILD=1 node_modules/.bin/wrangler dev --ip 127.0.0.1 --port "$port" \
+    --persist-to "$state" --inspector-port "${INSPECTOR_PORT:-9229}" --show-interactive-dev-session=false &
+else
+  node scripts/serve.mjs --ip 127.0.0.1 --port "$port" --persist-to "$state" &
+fi
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT INT TERM
 
@@ -39,4 +49,7 @@ done
 curl -fsS "$base/healthz" >/dev/null || { echo "[run] the worker did not start; see the output above" >&2; exit 1; }
 
 node scripts/demo.mjs "$base" "$state/demo.json"
+if [ "${SWITCHBOARD_INSPECT:-0}" = "1" ]; then
+  echo "  Inspector   chrome://inspect → 127.0.0.1:${INSPECTOR_PORT:-9229} (wrangler dev; slower than the default run)"
+fi
 wait $server

@@ -8,6 +8,8 @@
 //   node scripts/serve.mjs --port 8787 --persist-to .wrangler/state \
 //       [--config wrangler.toml] [--var KEY:VALUE]...
 //
+// Like `wrangler dev`, it reads secrets (SESSION_SECRET) from `.dev.vars`
+// next to the config; `--var` adds or overrides plain vars.
 // It never builds: run scripts/build.sh first. Stops on SIGTERM/SIGINT.
 import { unstable_startWorker } from "wrangler";
 import path from "node:path";

@@ -38,6 +38,8 @@ struct Shared {
     forced: VecDeque<(u16, String)>,
     /// Access tokens the Graph API accepts; bot tokens Telegram accepts.
     tokens: Vec<String>,
+    /// How long to hold the next answers, first in first out (a slow platform).
+    delays: VecDeque<Duration>,
 }
 
 pub struct FakePlatform {
@@ -72,16 +74,20 @@ impl FakePlatform {
                         .collect(),
                     body,
                 };
-                let (status, answer) = {
+                let (status, answer, delay) = {
                     let mut g = s.lock().unwrap_or_else(|p| p.into_inner());
                     g.requests.push(recorded.clone());
-                    match g.forced.pop_front() {
+                    let (status, answer) = match g.forced.pop_front() {
                         Some(f) => f,
                         None => {
                             answer(&recorded, &g.tokens, counter.fetch_add(1, Ordering::SeqCst))
                         }
-                    }
+                    };
+                    (status, answer, g.delays.pop_front())
                 };
+                if let Some(d) = delay {
+                    std::thread::sleep(d);
+                }
                 let header = tiny_http::Header::from_bytes("content-type", "application/json")
                     .expect("static header");
                 let _ = req.respond(
@@ -111,6 +117,11 @@ impl FakePlatform {
     /// Answer the next request with `status` and `body` instead.
     pub fn force_next(&self, status: u16, body: &str) {
         self.lock().forced.push_back((status, body.to_string()));
+    }
+
+    /// Hold the answer to the next request for `d` (recorded at once).
+    pub fn delay_next(&self, d: Duration) {
+        self.lock().delays.push_back(d);
     }
 
     pub fn requests(&self) -> Vec<Recorded> {

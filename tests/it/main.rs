@@ -3,10 +3,13 @@
 //! HTTP and WebSocket, as a platform, an agent and a stranger would.
 
 mod accounts;
+mod canned;
 mod channels;
+mod client_id;
 mod common;
 mod outbound;
 mod realtime;
+mod reports;
 mod restart;
 mod secrets;
 mod slice;
@@ -14,3 +17,5 @@ mod tenancy;
 mod tools;
 mod webhooks;
 mod widget;
+mod widget_settings;
+mod widget_visitors;

@@ -20,6 +20,7 @@ pub mod ids;
 pub mod inbound;
 pub mod model;
 pub mod outbound;
+pub mod report;
 pub mod sealing;
 pub mod search;
 pub mod token;

@@ -312,6 +312,10 @@ pub struct Message {
     /// The agent who wrote it, for outbound messages written here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender_id: Option<String>,
+    /// The writer's own id for it (an agent's `client_id`): a client matches
+    /// its optimistic copy by it, and a retry with the same id is stored once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
     /// Milliseconds since the Unix epoch.
     pub created_at: i64,
 }

@@ -196,6 +196,7 @@ mod tests {
                 error: None,
                 reply_to: None,
                 sender_id: None,
+                client_id: None,
                 created_at: 0,
             }],
             exported_at: 0,

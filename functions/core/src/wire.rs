@@ -157,12 +157,16 @@ pub enum FeedBody {
     /// by this tombstone (same `seq`), so the feed stays gapless and holds
     /// nothing of the erased contact.
     Erased { conversation_id: String },
-    /// A website visitor came online (their widget opened its socket) or
-    /// went offline (the last one closed).
+    /// A website visitor's presence or page changed: `online` (their
+    /// widget holds a socket or sends heartbeats), `idle` (heartbeats are
+    /// late), `offline` (the page closed or heartbeats stopped).
     Visitor {
         conversation_id: String,
         contact: crate::model::Contact,
         status: String,
+        /// The page they are on, with language and time zone.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        visit: Option<Box<crate::channels::widget::Visit>>,
     },
 }
 
@@ -208,6 +212,7 @@ mod tests {
                     error: None,
                     reply_to: None,
                     sender_id: None,
+                    client_id: None,
                     created_at: 1,
                 },
             },

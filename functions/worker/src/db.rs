@@ -434,6 +434,35 @@ pub async fn create_canned(
     Ok(())
 }
 
+/// Rewrites a canned response of the workspace; `None` when it has none by
+/// that id, 409 when the new shortcode is another one's.
+pub async fn update_canned(
+    db: &D1Database,
+    workspace_id: &str,
+    id: &str,
+    shortcode: &str,
+    text: &str,
+) -> ApiResult<Option<CannedResponse>> {
+    db.prepare(
+        "UPDATE canned_responses SET shortcode = ?3, text = ?4 WHERE id = ?1 AND workspace_id = ?2 \
+         RETURNING id, shortcode, text, created_at",
+    )
+    .bind(&[id.into(), workspace_id.into(), shortcode.into(), text.into()])
+    .map_err(d1_err("binding canned response update"))?
+    .first::<CannedResponse>(None)
+    .await
+    .map_err(|e| {
+        if e.to_string().contains("UNIQUE") {
+            ApiError::new(
+                409,
+                "this workspace already has a canned response with that shortcode",
+            )
+        } else {
+            ApiError::internal("updating a canned response", e)
+        }
+    })
+}
+
 /// Deletes a canned response of the workspace; false when there was none.
 pub async fn delete_canned(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<bool> {
     let result = db

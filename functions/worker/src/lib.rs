@@ -25,6 +25,7 @@ mod platform;
 mod routes;
 mod runtime;
 mod sealing;
+mod time_zone;
 
 pub use objects::conversation::ConversationObject;
 pub use objects::workspace::WorkspaceObject;

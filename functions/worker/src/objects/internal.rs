@@ -31,6 +31,9 @@ pub struct IngestResult {
 pub struct SendRequest {
     pub agent_id: String,
     pub content: Content,
+    /// The agent's client's id for the message: a repeat is stored once.
+    #[serde(default)]
+    pub client_id: Option<String>,
 }
 
 /// `POST /index` on a workspace: a conversation's current summary and the
@@ -40,6 +43,9 @@ pub struct IndexUpdate {
     pub summary: ConversationSummary,
     #[serde(default)]
     pub docs: Vec<SearchDoc>,
+    /// What the reports count, for the events this update covers.
+    #[serde(default)]
+    pub report: Vec<switchboard_core::report::ReportFact>,
 }
 
 /// Deserializes a field that is present (even as `null`) into `Some`, so

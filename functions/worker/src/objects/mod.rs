@@ -7,6 +7,7 @@
 
 pub mod conversation;
 pub mod internal;
+pub mod reports;
 pub mod sockets;
 pub mod sql;
 pub mod workspace;

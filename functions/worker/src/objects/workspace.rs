@@ -17,6 +17,11 @@
 //!   (for auto-assignment), or none.
 //! - `POST /erase` — forgets a conversation: its index entry, labels and
 //!   search documents; feed events about it become tombstones.
+//! - `POST /report` — report figures over UTC ranges, from the rollups the
+//!   index updates feed (`super::reports`).
+//! - `POST /visitor`, `POST /visit`, `GET /visitors`, `POST /throttle`,
+//!   `POST /offline`: website visitors (see `workspace/visitors.rs`); the
+//!   alarm turns visitors whose heartbeats stopped idle, then offline.
 
 use super::internal::{IndexUpdate, RoundRobinAnswer, WorkspaceErase};
 use super::sockets::{self, SocketIdentity, Waiters};
@@ -56,14 +61,23 @@ CREATE TRIGGER IF NOT EXISTS docs_fts_delete AFTER DELETE ON docs BEGIN
   INSERT INTO docs_fts(docs_fts, rowid, text) VALUES ('delete', old.id, old.text);
 END;
 CREATE TABLE IF NOT EXISTS presence (agent_id TEXT PRIMARY KEY, status TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS visitors (conversation_id TEXT PRIMARY KEY, contact TEXT NOT NULL, since INTEGER NOT NULL);
+DROP TABLE IF EXISTS visitors;
+CREATE TABLE IF NOT EXISTS site_visitors (
+  conversation_id TEXT PRIMARY KEY, contact TEXT NOT NULL, status TEXT NOT NULL,
+  since INTEGER NOT NULL, last_seen INTEGER NOT NULL, visit TEXT
+);
+CREATE TABLE IF NOT EXISTS offline_conversations (conversation_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS throttle (key TEXT PRIMARY KEY, window_start INTEGER NOT NULL, count INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS feed (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS round_robin (one INTEGER PRIMARY KEY CHECK (one = 1), last_agent TEXT NOT NULL);
 ";
 
+mod visitors;
+
 #[durable_object]
 pub struct WorkspaceObject {
     state: State,
+    env: Env,
     sql: SqlStorage,
     last_seq: Cell<i64>,
     waiters: Waiters,
@@ -83,10 +97,13 @@ fn json_text(body: String) -> Answer {
 }
 
 impl DurableObject for WorkspaceObject {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
         if let Err(e) = sql.exec(SCHEMA, None) {
             worker::console_error!("workspace object: creating its tables failed: {e}");
+        }
+        if let Err(e) = sql.exec(super::reports::SCHEMA, None) {
+            worker::console_error!("workspace object: creating its report tables failed: {e}");
         }
         let last_seq = scalar(
             &sql,
@@ -98,6 +115,7 @@ impl DurableObject for WorkspaceObject {
         sockets::enable_auto_pong(&state);
         let object = WorkspaceObject {
             state,
+            env,
             sql,
             last_seq: Cell::new(last_seq),
             waiters: Waiters::default(),
@@ -114,17 +132,26 @@ impl DurableObject for WorkspaceObject {
             (Method::Get, "/conversations") => self.list(&req),
             (Method::Get, "/search") => self.search(&req),
             (Method::Post, "/visitor") => self.visitor(&mut req).await,
+            (Method::Post, "/visit") => self.visit(&mut req).await,
             (Method::Get, "/visitors") => self.visitors(),
+            (Method::Post, "/throttle") => self.throttle(&mut req).await,
+            (Method::Post, "/offline") => self.mark_offline(&mut req).await,
             (Method::Get, "/feed") => self.poll_feed(&req).await,
             (Method::Get, "/live") => self.live(&req),
             (Method::Post, "/round-robin") => self.round_robin(),
             (Method::Post, "/erase") => self.erase(&mut req).await,
+            (Method::Post, "/report") => self.report(&mut req).await,
             _ => Err(ApiError::not_found("workspace route")),
         };
         match result {
             Ok(r) => Ok(r),
             Err(e) => error_response(&e),
         }
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        self.sweep_visitors().await;
+        Response::ok("")
     }
 
     /// Dashboards may say `{"type":"presence","status":"away"|"online"}`.
@@ -187,6 +214,9 @@ impl WorkspaceObject {
             .await
             .map_err(|e| ApiError::bad_request(format!("index body: {e}")))?;
         let summary = update.summary;
+        // Facts carry their own progress mark: a later page of the same
+        // summary still brings new ones.
+        super::reports::apply(&self.sql, &summary, &update.report)?;
         for doc in &update.docs {
             // UNIQUE(conversation_id, message_id) makes a repeated update a no-op.
             self.sql
@@ -254,6 +284,15 @@ impl WorkspaceObject {
             conversation: Box::new(summary),
         })?;
         json(200, &serde_json::json!({ "applied": true })).map_err(ApiError::from)
+    }
+
+    /// `POST /report` (a `ReportQuery`): figures from the report rollups.
+    async fn report(&self, req: &mut Request) -> Answer {
+        let query: switchboard_core::report::ReportQuery = req
+            .json()
+            .await
+            .map_err(|e| ApiError::bad_request(format!("report query: {e}")))?;
+        json(200, &super::reports::answer(&self.sql, &query)?).map_err(ApiError::from)
     }
 
     /// `POST /round-robin`: the online agent after the one given last (by
@@ -329,6 +368,8 @@ impl WorkspaceObject {
             "DELETE FROM conversations WHERE id = ?",
             "DELETE FROM conversation_labels WHERE conversation_id = ?",
             "DELETE FROM docs WHERE conversation_id = ?",
+            "DELETE FROM site_visitors WHERE conversation_id = ?",
+            "DELETE FROM offline_conversations WHERE conversation_id = ?",
         ] {
             self.sql
                 .exec(statement, vec![text(&id)])
@@ -346,9 +387,10 @@ impl WorkspaceObject {
         let mentions = self
             .sql
             .exec(
-                "SELECT seq, at FROM feed WHERE json_extract(body, '$.type') = 'conversation' \
-                 AND json_extract(body, '$.conversation.id') = ?",
-                vec![text(&id)],
+                "SELECT seq, at FROM feed WHERE (json_extract(body, '$.type') = 'conversation' \
+                 AND json_extract(body, '$.conversation.id') = ?) OR \
+                 (json_extract(body, '$.type') = 'visitor' AND json_extract(body, '$.conversation_id') = ?)",
+                vec![text(&id), text(&id)],
             )
             .and_then(|c| c.to_array::<Mention>())
             .map_err(sql_err("finding feed events to erase"))?;
@@ -377,84 +419,7 @@ impl WorkspaceObject {
         json(200, &serde_json::json!({ "tombstoned": tombstoned })).map_err(ApiError::from)
     }
 
-    /// `POST /visitor` `{conversation_id, contact, online}`: a website
-    /// visitor came online or left; pushed on the feed when it changed.
-    async fn visitor(&self, req: &mut Request) -> Answer {
-        #[derive(Deserialize)]
-        struct VisitorIn {
-            conversation_id: String,
-            contact: switchboard_core::model::Contact,
-            online: bool,
-        }
-        let v: VisitorIn = req
-            .json()
-            .await
-            .map_err(|e| ApiError::bad_request(format!("visitor body: {e}")))?;
-        let known = scalar(
-            &self.sql,
-            "SELECT COUNT(*) AS n FROM visitors WHERE conversation_id = ?",
-            vec![text(&v.conversation_id)],
-            0,
-        )
-        .map_err(sql_err("reading online visitors"))?
-            > 0;
-        if known != v.online {
-            if v.online {
-                let contact = serde_json::to_string(&v.contact)
-                    .map_err(|e| ApiError::internal("serializing a contact", e))?;
-                self.sql
-                    .exec(
-                        "INSERT INTO visitors (conversation_id, contact, since) VALUES (?, ?, ?)",
-                        vec![text(&v.conversation_id), text(&contact), int(now_ms())],
-                    )
-                    .map_err(sql_err("recording an online visitor"))?;
-            } else {
-                self.sql
-                    .exec(
-                        "DELETE FROM visitors WHERE conversation_id = ?",
-                        vec![text(&v.conversation_id)],
-                    )
-                    .map_err(sql_err("forgetting an online visitor"))?;
-            }
-            self.append(FeedBody::Visitor {
-                conversation_id: v.conversation_id,
-                contact: v.contact,
-                status: if v.online { "online" } else { "offline" }.into(),
-            })?;
-        }
-        json(200, &serde_json::json!({ "online": v.online })).map_err(ApiError::from)
-    }
-
-    /// `GET /visitors`: the website visitors online now.
-    fn visitors(&self) -> Answer {
-        #[derive(Deserialize)]
-        struct Row {
-            conversation_id: String,
-            contact: String,
-            since: i64,
-        }
-        let rows = self
-            .sql
-            .exec(
-                "SELECT conversation_id, contact, since FROM visitors ORDER BY since",
-                None,
-            )
-            .and_then(|c| c.to_array::<Row>())
-            .map_err(sql_err("listing online visitors"))?;
-        let visitors: Vec<serde_json::Value> = rows
-            .into_iter()
-            .map(|r| {
-                serde_json::json!({
-                    "conversation_id": r.conversation_id,
-                    "contact": serde_json::from_str::<serde_json::Value>(&r.contact).unwrap_or_default(),
-                    "since": r.since,
-                })
-            })
-            .collect();
-        json(200, &serde_json::json!({ "visitors": visitors })).map_err(ApiError::from)
-    }
-
-    fn append(&self, body: FeedBody) -> std::result::Result<i64, ApiError> {
+    pub(super) fn append(&self, body: FeedBody) -> std::result::Result<i64, ApiError> {
         let seq = self.last_seq.get() + 1;
         let at = now_ms();
         let json = serde_json::to_string(&FeedEvent { seq, at, body })
@@ -481,6 +446,14 @@ impl WorkspaceObject {
         if let Some(label) = query(req, "label") {
             sql.push_str(" JOIN conversation_labels l ON l.conversation_id = c.id AND l.label = ?");
             binds.push(text(&label));
+        }
+        // Left with the widget's leave-a-message form while nobody was there.
+        match query(req, "offline").as_deref() {
+            None | Some("false") => {}
+            Some("true") => {
+                sql.push_str(" JOIN offline_conversations o ON o.conversation_id = c.id")
+            }
+            Some(_) => return Err(ApiError::bad_request("offline must be true or false")),
         }
         match status.as_str() {
             "all" => {}

@@ -53,7 +53,8 @@ fn urlencode(s: &str) -> String {
 /// # `GET /api/conversations?status=&channel=&assignee=&label=&cursor=&limit=`
 /// The caller's workspace's conversations, newest first, from the
 /// workspace index; `status` is open (default), pending, resolved, snoozed
-/// or all; `assignee` an agent id or `none`; `next_cursor` pages on.
+/// or all; `assignee` an agent id or `none`; `offline=true` only those left
+/// with the widget's leave-a-message form; `next_cursor` pages on.
 pub async fn list(req: Request, env: &Env) -> ApiResult<Response> {
     let agent = caller(&req, env).await?;
     let stub = objects::workspace_stub(env, &agent.workspace_id)?;
@@ -61,7 +62,7 @@ pub async fn list(req: Request, env: &Env) -> ApiResult<Response> {
         "/conversations{}",
         pass_query(
             &req,
-            &["status", "channel", "assignee", "label", "cursor", "limit"]
+            &["status", "channel", "assignee", "label", "offline", "cursor", "limit"]
         )
     );
     objects::call(
@@ -96,6 +97,22 @@ struct WriteIn {
     canned: Option<String>,
     #[serde(default)]
     kind: Option<String>,
+    /// The client's own id for the message, so a retry is stored once.
+    #[serde(default)]
+    client_id: Option<String>,
+}
+
+/// 1 to 64 visible ASCII characters (a UUID fits).
+fn check_client_id(id: Option<String>) -> ApiResult<Option<String>> {
+    match id {
+        None => Ok(None),
+        Some(c) if (1..=64).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(Some(c))
+        }
+        Some(_) => Err(ApiError::bad_request(
+            "client_id must be 1 to 64 visible ASCII characters",
+        )),
+    }
 }
 
 /// # `POST /api/conversations/{id}/messages`
@@ -106,10 +123,18 @@ struct WriteIn {
 /// "<shortcode>"}` instead of `text` sends that canned response's text (422
 /// if the workspace has none by that shortcode). 201 with the message as it
 /// stands.
+///
+/// With `client_id` (1 to 64 visible ASCII characters, the client's own id
+/// for the message) the write is idempotent in that conversation: a repeat
+/// — a retry after a timeout, or two identical requests at once — stores
+/// and sends nothing and is answered 200 with the stored message as it
+/// stands (its `client_id` included); the same `client_id` with another
+/// text, kind or agent is refused with 409.
 pub async fn write(mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
     let agent = caller(&req, env).await?;
     check_id(id)?;
     let input: WriteIn = json_body(&mut req).await?;
+    let client_id = check_client_id(input.client_id)?;
     let text = match (input.text, input.canned) {
         (Some(text), None) => text,
         (None, Some(shortcode)) => {
@@ -137,6 +162,7 @@ pub async fn write(mut req: Request, env: &Env, id: &str) -> ApiResult<Response>
     let body = serde_json::to_string(&SendRequest {
         agent_id: agent.agent_id.clone(),
         content,
+        client_id,
     })
     .map_err(|e| ApiError::internal("serializing a send", e))?;
     let stub = objects::conversation_stub(env, &agent.workspace_id, id)?;

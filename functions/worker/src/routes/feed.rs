@@ -38,8 +38,11 @@ pub async fn live(req: Request, env: &Env) -> ApiResult<Response> {
 }
 
 /// # `GET /api/visitors`
-/// The workspace's website visitors online now (their widget holds a
-/// socket); changes come on the feed as `visitor` events.
+/// The workspace's website visitors on the site now (`online`, or `idle`
+/// when their heartbeats are late), each with the page they are on (URL,
+/// title, referrer, time on page), language, time zone and whether they
+/// have written yet; changes come on the feed as `visitor` events. An
+/// agent writes to one with `POST /api/conversations/{conversation_id}/messages`.
 pub async fn visitors(req: Request, env: &Env) -> ApiResult<Response> {
     let agent = caller(&req, env).await?;
     let stub = objects::workspace_stub(env, &agent.workspace_id)?;

@@ -8,6 +8,7 @@ mod conversation_tools;
 mod conversations;
 mod feed;
 mod inboxes;
+mod reports;
 mod team;
 mod webhooks;
 mod widget;
@@ -83,15 +84,13 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         (Method::Get, ["api", "audit_log"]) => conversation_tools::audit_log(req, &env).await,
         (Method::Get, ["api", "canned_responses"]) => canned::list(req, &env).await,
         (Method::Post, ["api", "canned_responses"]) => canned::create(req, &env).await,
+        (Method::Patch, ["api", "canned_responses", id]) => canned::update(req, &env, id).await,
         (Method::Delete, ["api", "canned_responses", id]) => canned::delete(req, &env, id).await,
         (Method::Get, ["api", "search"]) => conversations::search(req, &env).await,
+        (Method::Get, ["api", "reports"]) => reports::get(req, &env).await,
         (Method::Get, ["api", "live"]) => feed::live(req, &env).await,
-        (Method::Post, ["api", "widget", inbox, "session"]) => {
-            widget::session(req, &env, inbox).await
-        }
-        (Method::Post, ["api", "widget", "messages"]) => widget::write(req, &env).await,
-        (Method::Get, ["api", "widget", "events"]) => widget::events(req, &env).await,
-        (Method::Get, ["api", "widget", "live"]) => widget::live(req, &env).await,
+        // The widget's routes answer with CORS for the inbox's origins.
+        (_, ["api", "widget", rest @ ..]) => return widget::handle(req, &env, rest).await,
         (Method::Get, ["api", "feed"]) => feed::poll(req, &env).await,
         (Method::Get, ["api", "visitors"]) => feed::visitors(req, &env).await,
         (Method::Get, ["webhooks", channel, inbox]) => {

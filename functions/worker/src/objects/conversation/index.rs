@@ -129,20 +129,31 @@ impl ConversationObject {
             if indexed >= seq {
                 return true;
             }
-            let docs = match self.docs_after(indexed, DOCS_PER_CALL) {
-                Ok(d) => d,
+            let rows = match self.changed_messages(indexed, DOCS_PER_CALL) {
+                Ok(r) => r,
                 Err(_) => return false,
             };
-            let full = docs.len() as i64 >= DOCS_PER_CALL;
+            let full = rows.len() as i64 >= DOCS_PER_CALL;
             // A full page indexes up to its last message; the rest follows.
-            let upto = match docs.last() {
-                Some(d) if full => d.seq,
+            let upto = match rows.last() {
+                Some(r) if full => r.seq,
                 _ => seq,
+            };
+            let Ok(report) = self.report_facts(&conv, &rows, indexed, upto) else {
+                return false;
             };
             let Ok(summary) = self.summary(&conv) else {
                 return false;
             };
-            let update = IndexUpdate { summary, docs };
+            let docs = rows
+                .into_iter()
+                .filter_map(ChangedMessage::into_doc)
+                .collect();
+            let update = IndexUpdate {
+                summary,
+                docs,
+                report,
+            };
             self.indexed_at.set(now_ms());
             match self.send_index(&conv.workspace_id, &update).await {
                 Ok(()) => {
@@ -172,42 +183,21 @@ impl ConversationObject {
         self.last_seq.get() <= indexed
     }
 
-    pub(super) fn docs_after(
+    /// Up to `limit` messages after `seq`, in order: what search and the
+    /// reports have not seen yet.
+    pub(super) fn changed_messages(
         &self,
         seq: i64,
         limit: i64,
-    ) -> std::result::Result<Vec<SearchDoc>, ApiError> {
-        #[derive(Deserialize)]
-        struct DocRow {
-            id: String,
-            seq: i64,
-            direction: String,
-            kind: String,
-            text: String,
-            created_at: i64,
-        }
-        let rows = self
-            .sql
+    ) -> std::result::Result<Vec<ChangedMessage>, ApiError> {
+        self.sql
             .exec(
-                "SELECT id, seq, direction, kind, text, created_at FROM messages \
-                 WHERE seq > ? AND text != '' ORDER BY seq LIMIT ?",
+                "SELECT id, seq, direction, kind, text, created_at, sent_at, sender_id \
+                 FROM messages WHERE seq > ? ORDER BY seq LIMIT ?",
                 vec![int(seq), int(limit)],
             )
-            .and_then(|c| c.to_array::<DocRow>())
-            .map_err(sql_err("reading messages to index"))?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|r| {
-                Some(SearchDoc {
-                    message_id: r.id,
-                    seq: r.seq,
-                    direction: Direction::parse(&r.direction)?,
-                    kind: r.kind,
-                    text: r.text,
-                    created_at: r.created_at,
-                })
-            })
-            .collect())
+            .and_then(|c| c.to_array::<ChangedMessage>())
+            .map_err(sql_err("reading messages to index"))
     }
 
     pub(super) async fn send_index(
@@ -228,5 +218,38 @@ impl ConversationObject {
                 "workspace index refused the update",
             ))
         }
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct ChangedMessage {
+    pub(super) id: String,
+    pub(super) seq: i64,
+    pub(super) direction: String,
+    pub(super) kind: String,
+    pub(super) text: String,
+    pub(super) created_at: i64,
+    pub(super) sent_at: Option<i64>,
+    pub(super) sender_id: Option<String>,
+}
+
+impl ChangedMessage {
+    /// When it was written: the platform's time if it said, else when stored.
+    pub(super) fn at(&self) -> i64 {
+        self.sent_at.unwrap_or(self.created_at)
+    }
+
+    fn into_doc(self) -> Option<SearchDoc> {
+        if self.text.is_empty() {
+            return None;
+        }
+        Some(SearchDoc {
+            message_id: self.id,
+            seq: self.seq,
+            direction: Direction::parse(&self.direction)?,
+            kind: self.kind,
+            text: self.text,
+            created_at: self.created_at,
+        })
     }
 }

@@ -6,10 +6,12 @@ use super::*;
 impl ConversationObject {
     /// Stores a message; false when its platform id is already stored
     /// (a redelivery), in which case nothing is written.
+    /// `sent_at`: when the platform says it was written, if it says.
     pub(super) fn insert_message(
         &self,
         m: &Message,
         next_attempt_at: Option<i64>,
+        sent_at: Option<i64>,
     ) -> std::result::Result<bool, ApiError> {
         let content = serde_json::to_string(&m.content)
             .map_err(|e| ApiError::internal("serializing content", e))?;
@@ -20,8 +22,8 @@ impl ConversationObject {
             .sql
             .exec(
                 "INSERT INTO messages (id, seq, direction, kind, text, content, platform_id, status, \
-                 error, reply_to, sender_id, created_at, next_attempt_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                 error, reply_to, sender_id, created_at, next_attempt_at, client_id, sent_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 vec![
                     text(&m.id),
                     int(m.seq),
@@ -36,6 +38,8 @@ impl ConversationObject {
                     opt_text(m.sender_id.as_deref()),
                     int(m.created_at),
                     next_attempt_at.map(int).unwrap_or(SqlStorageValue::Null),
+                    opt_text(m.client_id.as_deref()),
+                    sent_at.map(int).unwrap_or(SqlStorageValue::Null),
                 ],
             )
             .map_err(sql_err("storing a message"))?
@@ -53,7 +57,11 @@ impl ConversationObject {
         let now = now_ms();
         let mut result = IngestResult::default();
         let mut existing = self.conversation()?;
-        let mut created = false;
+        // A visitor's row exists before their first message (`/open`): that
+        // message still starts the conversation, for auto-assignment.
+        let mut created = existing
+            .as_ref()
+            .is_some_and(|c| c.last_inbound_at.is_none() && c.assignee.is_none());
         for event in events {
             match event {
                 InboundEvent::Message(m) => {
@@ -86,7 +94,7 @@ impl ConversationObject {
                 }
             }
         }
-        if created {
+        if created && result.stored > 0 {
             if let Some(c) = existing.as_ref() {
                 self.auto_assign(c).await;
             }
@@ -204,21 +212,19 @@ impl ConversationObject {
             error: None,
             reply_to: m.reply_to,
             sender_id: None,
+            client_id: None,
             created_at: now,
         };
-        if !self.insert_message(&message, None)? {
+        // When it was written, as the platform says; never in the future,
+        // so a wrong clock can neither hold WhatsApp's window open nor put
+        // traffic on days that have not come.
+        let sent_at = (m.timestamp_ms > 0).then(|| m.timestamp_ms.min(now));
+        if !self.insert_message(&message, None, sent_at)? {
             return Ok(false);
         }
-        // WhatsApp's 24-hour window runs from when the customer wrote,
-        // which the platform says; fall back to receipt time. Never in the
-        // future, so a wrong clock cannot hold the window open.
-        let wrote_at = (m.direction == Direction::Inbound).then(|| {
-            if m.timestamp_ms > 0 {
-                m.timestamp_ms.min(now)
-            } else {
-                now
-            }
-        });
+        // WhatsApp's 24-hour window runs from when the customer wrote;
+        // fall back to receipt time.
+        let wrote_at = (m.direction == Direction::Inbound).then(|| sent_at.unwrap_or(now));
         self.touch_conversation(now, wrote_at)?;
         self.append(now, EventBody::MessageCreated { message })?;
         Ok(true)

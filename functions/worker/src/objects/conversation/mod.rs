@@ -19,6 +19,7 @@
 //! - `PATCH /contact` — an agent edits the contact; the fields they set are
 //!   no longer overwritten by the platform.
 //! - `GET /export` — the transcript (`Transcript` JSON).
+//! - `POST /open` — a website visitor's session: creates the row, no event.
 //! - `POST /erase` — deletes all of its storage and closes its sockets,
 //!   then has the workspace forget the conversation and records the audit
 //!   entry; both are retried by the alarm until done.
@@ -30,7 +31,8 @@
 //! This file holds the object, its tables and its routing; the methods live
 //! by concern: `ingest` (webhooks → messages), `log` (events, history,
 //! sockets, reads), `outbox` (agents' writes, sends and retries), `index`
-//! (the alarm's schedule, the workspace index), `tools` (status, assignment,
+//! (the alarm's schedule, the workspace index), `report` (what the reports
+//! count, sent with the index updates), `tools` (status, assignment,
 //! labels, contact edits, export) and `erasure`.
 
 mod erasure;
@@ -38,7 +40,9 @@ mod index;
 mod ingest;
 mod log;
 mod outbox;
+mod report;
 mod tools;
+mod visitor;
 
 use super::internal::{
     ContactPatch, ConversationPatch, EraseRequest, IndexUpdate, IngestRequest, IngestResult,
@@ -86,7 +90,7 @@ CREATE TABLE IF NOT EXISTS messages (
   id TEXT PRIMARY KEY, seq INTEGER NOT NULL, direction TEXT NOT NULL, kind TEXT NOT NULL,
   text TEXT NOT NULL, content TEXT NOT NULL, platform_id TEXT UNIQUE, status TEXT NOT NULL,
   error TEXT, reply_to TEXT, sender_id TEXT, created_at INTEGER NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER
+  attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER, client_id TEXT, sent_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS messages_by_seq ON messages(seq);
 CREATE INDEX IF NOT EXISTS outbox ON messages(next_attempt_at) WHERE status = 'pending';
@@ -101,11 +105,21 @@ CREATE TABLE IF NOT EXISTS erasure (
 ";
 
 /// Columns added after the first release, for objects created before them.
-const ADDED_COLUMNS: [(&str, &str, &str); 2] = [
+const ADDED_COLUMNS: [(&str, &str, &str); 4] = [
     ("conversation", "snoozed_until", "INTEGER"),
     // 1 for events only agents may see (EventBody::is_private).
     ("events", "private", "INTEGER NOT NULL DEFAULT 0"),
+    // An agent's own id for a reply (idempotent writes).
+    ("messages", "client_id", "TEXT"),
+    // When the platform says the message was written (reports count by it).
+    ("messages", "sent_at", "INTEGER"),
 ];
+
+/// Indexes on added columns, made once those columns exist.
+const ADDED_INDEXES: &str = "
+CREATE UNIQUE INDEX IF NOT EXISTS messages_by_client_id ON messages(client_id) \
+  WHERE client_id IS NOT NULL;
+";
 
 /// Socket roles, also their tags.
 const ROLE_AGENT: &str = "agent";
@@ -157,6 +171,10 @@ pub struct ConversationObject {
     outbox_next: Cell<Option<Option<i64>>>,
     /// When the workspace index was last sent an update (ms), for pacing.
     indexed_at: Cell<i64>,
+    /// The customer's first message `(seq, at)` and the first reply's
+    /// `seq`, once they exist (they never change): the reports' anchors.
+    first_inbound: Cell<Option<(i64, i64)>>,
+    first_reply: Cell<Option<i64>>,
 }
 
 #[derive(Clone, Deserialize)]
@@ -190,10 +208,11 @@ struct MessageRow {
     sender_id: Option<String>,
     created_at: i64,
     attempts: i64,
+    client_id: Option<String>,
 }
 
 const MESSAGE_COLUMNS: &str = "id, seq, direction, text, content, platform_id, status, error, \
-     reply_to, sender_id, created_at, attempts";
+     reply_to, sender_id, created_at, attempts, client_id";
 
 impl ConversationRow {
     fn contact(&self) -> Contact {
@@ -221,6 +240,7 @@ impl MessageRow {
             error: self.error,
             reply_to: self.reply_to,
             sender_id: self.sender_id,
+            client_id: self.client_id,
             created_at: self.created_at,
         })
     }
@@ -234,6 +254,9 @@ impl DurableObject for ConversationObject {
         }
         for (table, column, decl) in ADDED_COLUMNS {
             add_column_if_missing(&sql, table, column, decl);
+        }
+        if let Err(e) = sql.exec(ADDED_INDEXES, None) {
+            worker::console_error!("conversation object: creating its indexes failed: {e}");
         }
         let last_seq = scalar(
             &sql,
@@ -256,6 +279,8 @@ impl DurableObject for ConversationObject {
             conversation_cache: RefCell::new(None),
             outbox_next: Cell::new(None),
             indexed_at: Cell::new(0),
+            first_inbound: Cell::new(None),
+            first_reply: Cell::new(None),
         }
     }
 
@@ -272,6 +297,7 @@ impl DurableObject for ConversationObject {
             (Method::Patch, "/contact") => self.patch_contact(&mut req).await,
             (Method::Get, "/export") => self.export(&req),
             (Method::Post, "/erase") => self.erase(&mut req).await,
+            (Method::Post, "/open") => self.open_for_visitor(&mut req).await,
             _ => Err(ApiError::not_found("conversation route")),
         };
         match result {

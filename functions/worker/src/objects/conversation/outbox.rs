@@ -4,19 +4,30 @@
 use super::*;
 
 impl ConversationObject {
-    /// `POST /messages`: an agent's note or reply.
+    /// `POST /messages`: an agent's note or reply. A repeat of a stored
+    /// `client_id` is answered 200 with the stored message, nothing written
+    /// or sent again (409 if it names a different message).
     pub(super) async fn write(&self, req: &mut Request) -> Answer {
         let conv = self.conversation_for(req)?;
         let body: SendRequest = req
             .json()
             .await
             .map_err(|e| ApiError::bad_request(format!("message body: {e}")))?;
-        let now = now_ms();
+        if let Some(stored) = self.repeat_of(&conv, &body)? {
+            return json(200, &stored).map_err(ApiError::from);
+        }
         let inbox = if body.content.leaves_switchboard() {
             Some(self.inbox(&conv).await?)
         } else {
             None
         };
+        // The inbox read let other requests in: the twin of this one may
+        // have been stored meanwhile. From here to the insert nothing
+        // awaits, so the check and the write are one turn of the object.
+        if let Some(stored) = self.repeat_of(&conv, &body)? {
+            return json(200, &stored).map_err(ApiError::from);
+        }
+        let now = now_ms();
         // The widget's replies reach the visitor over this object's own
         // sockets: stored is delivered, there is nothing to send.
         let leaves = inbox.as_ref().is_some_and(|i| !i.settings.delivers_live());
@@ -38,6 +49,7 @@ impl ConversationObject {
             error: None,
             reply_to: None,
             sender_id: Some(body.agent_id),
+            client_id: body.client_id,
             created_at: now,
         };
         if let Some(inbox) = inbox.as_ref().filter(|_| leaves) {
@@ -55,7 +67,12 @@ impl ConversationObject {
                 )
                 .map_err(|reason| ApiError::new(422, reason))?;
         }
-        self.insert_message(&message, leaves.then_some(now + SEND_LEASE_MS))?;
+        if !self.insert_message(&message, leaves.then_some(now + SEND_LEASE_MS), None)? {
+            return Err(ApiError::internal(
+                "storing an agent's message",
+                "the insert conflicted after the client_id check",
+            ));
+        }
         self.write_conversation(
             "UPDATE conversation SET updated_at = ? WHERE one = 1",
             vec![int(now)],
@@ -77,6 +94,44 @@ impl ConversationObject {
         }
         self.schedule_index().await;
         json(201, &message).map_err(ApiError::from)
+    }
+
+    /// The stored message a write repeats (same `client_id`), if any.
+    fn repeat_of(
+        &self,
+        conv: &ConversationRow,
+        body: &SendRequest,
+    ) -> std::result::Result<Option<Message>, ApiError> {
+        let Some(client_id) = body.client_id.as_deref() else {
+            return Ok(None);
+        };
+        let Some(row) = self
+            .sql
+            .exec(
+                &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE client_id = ?"),
+                vec![text(client_id)],
+            )
+            .and_then(|c| c.to_array::<MessageRow>())
+            .map_err(sql_err("finding a message by client_id"))?
+            .into_iter()
+            .next()
+        else {
+            return Ok(None);
+        };
+        let same_sender = row.sender_id.as_deref() == Some(body.agent_id.as_str());
+        let Some(stored) = row.into_message(&conv.id) else {
+            return Err(ApiError::internal(
+                "reading a stored message",
+                "unreadable row",
+            ));
+        };
+        if !same_sender || stored.content != body.content {
+            return Err(ApiError::new(
+                409,
+                "client_id was already used for a different message in this conversation",
+            ));
+        }
+        Ok(Some(stored))
     }
 
     pub(super) async fn inbox(

@@ -22,7 +22,10 @@ export type Agent = Req<S["Agent"], "id" | "name" | "role">;
 export type Inbox = Req<S["Inbox"], "id" | "channel" | "name">;
 export type CannedResponse = Req<S["CannedResponse"], "id" | "shortcode" | "text">;
 export type Status = "open" | "pending" | "resolved" | "snoozed";
-export type Visitor = { conversation_id: string; contact: Contact; since?: number; page?: string; [k: string]: unknown };
+type VisitorRow = NonNullable<paths["/api/visitors"]["get"]["responses"][200]["content"]["application/json"]["visitors"]>[number];
+/** The page a website visitor is on. */
+export type Visit = NonNullable<S["Visit"]>;
+export type Visitor = Req<Omit<VisitorRow, "visit" | "status">, "conversation_id"> & { visit?: Visit | null; status?: string };
 export type SearchResult = {
   message: { id: string; conversation_id: string; seq: number; direction: string; kind: string; text: string; created_at: number };
   conversation: ConversationSummary;

@@ -62,6 +62,16 @@ describe("mergeSummary", () => {
   });
 });
 
+describe("the offline filter", () => {
+  it("moves rows already listed but cannot place new ones (a summary does not say it was left offline)", () => {
+    const f = { ...defaultFilters(), offline: true };
+    const list = [conv("b", 20), conv("a", 10)];
+    expect(mergeSummary(list, conv("z", 99), f, null, true)).toBe(list);
+    expect(ids(mergeSummary(list, conv("a", 30), f, null, true))).toEqual(["a", "b"]);
+    expect(listQuery(f, null)).toEqual({ status: "open", offline: "true" });
+  });
+});
+
 describe("appendPage", () => {
   it("skips rows the feed already placed", () => {
     expect(ids(appendPage([conv("a", 10)], [conv("a", 10), conv("b", 5)]))).toEqual(["a", "b"]);

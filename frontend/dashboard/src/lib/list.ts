@@ -9,9 +9,11 @@ export interface Filters {
   channel: string;
   inbox: string;
   label: string;
+  /** Only conversations left with the widget's leave-a-message form. */
+  offline: boolean;
 }
 
-export const defaultFilters = (): Filters => ({ view: "all", status: "open", channel: "", inbox: "", label: "" });
+export const defaultFilters = (): Filters => ({ view: "all", status: "open", channel: "", inbox: "", label: "", offline: false });
 
 /** Whether `c` belongs in the list that `f` selects, for the agent `me`. */
 export function matches(c: ConversationSummary, f: Filters, me: string | null): boolean {
@@ -50,6 +52,8 @@ export function mergeSummary(
 ): ConversationSummary[] {
   const at = list.findIndex((x) => x.id === c.id);
   if (at >= 0 && !isNewer(c, list[at])) return list;
+  // A summary does not say whether it was left offline: with that filter only rows already listed move.
+  if (at < 0 && f.offline) return list;
   const rest = at >= 0 ? [...list.slice(0, at), ...list.slice(at + 1)] : list;
   if (!matches(c, f, me)) return at >= 0 ? rest : list;
   const last = rest[rest.length - 1];
@@ -75,6 +79,7 @@ export function listQuery(f: Filters, me: string | null) {
     status: f.status,
     ...(f.channel ? { channel: f.channel as "messenger" } : {}),
     ...(f.label ? { label: f.label } : {}),
+    ...(f.offline ? { offline: "true" as const } : {}),
     ...(f.view === "unassigned" ? { assignee: "none" } : f.view === "mine" && me ? { assignee: me } : {}),
   };
 }

@@ -29,7 +29,7 @@ export const usePresence = defineStore("presence", {
           this.visitors = rest;
         } else {
           const held = this.visitors.find((v) => v.conversation_id === e.conversation_id);
-          const { seq: _s, type: _t, status: _st, ...fields } = e;
+          const { seq: _s, type: _t, ...fields } = e;
           this.visitors = [{ since: held?.since ?? e.at, ...held, ...fields } as Visitor, ...rest];
         }
       }

@@ -31,6 +31,16 @@ export async function visitorWrites(ws: Workspace, v: VisitorSession, text: stri
   if (!r.ok) throw new Error(`widget write answered ${r.status}: ${await r.text()}`);
 }
 
+/** The widget's page view (visitor monitoring). */
+export async function visitorVisits(ws: Workspace, v: VisitorSession, url: string, title: string): Promise<void> {
+  const r = await fetch(`${ws.base}/api/widget/visit`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${v.token}` },
+    body: JSON.stringify({ kind: "view", url, title, language: "en-GB", time_zone: "Europe/London" }),
+  });
+  if (!r.ok) throw new Error(`widget visit answered ${r.status}: ${await r.text()}`);
+}
+
 /** Opens the visitor's socket in `page`; its frames collect in window.frames_. */
 export async function visitorSocket(page: Page, base: string, v: VisitorSession): Promise<void> {
   await page.goto(`${base}/healthz`);

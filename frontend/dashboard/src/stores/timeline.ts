@@ -280,7 +280,8 @@ export const useTimeline = defineStore("timeline", {
       const id = this.id;
       if (readTimer) clearTimeout(readTimer);
       pendingRead = { id, seq };
-      readTimer = setTimeout(() => this.sendRead(), 300);
+      // While messages stream in, one read position a second is enough (each is an event and an index update).
+      readTimer = setTimeout(() => this.sendRead(), 800);
     },
     /** Sends the read position waiting in the debounce (at once when the conversation closes). */
     sendRead() {

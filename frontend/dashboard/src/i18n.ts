@@ -75,8 +75,14 @@ export const clock = ref(Date.now());
 if (typeof window !== "undefined") setInterval(() => (clock.value = Date.now()), 30_000);
 
 /** "5 min ago", short; never in the future. */
+const relative = new Map<string, Intl.RelativeTimeFormat>();
 export function ago(at: number, now = Math.max(clock.value, at)): string {
-  const rtf = new Intl.RelativeTimeFormat(i18n.global.locale.value, { numeric: "auto", style: "narrow" });
+  const locale = i18n.global.locale.value;
+  let rtf = relative.get(locale);
+  if (!rtf) {
+    rtf = new Intl.RelativeTimeFormat(locale, { numeric: "auto", style: "narrow" });
+    relative.set(locale, rtf);
+  }
   const s = Math.round((at - now) / 1000);
   if (Math.abs(s) < 60) return rtf.format(s, "second");
   const m = Math.round(s / 60);
@@ -92,4 +98,16 @@ export function duration(ms: number): string {
   const min = Math.max(0, Math.round(ms / 60_000));
   const [value, unit] = min < 60 ? [min, "minute"] : min < 1440 ? [Math.round(min / 60), "hour"] : [Math.round(min / 1440), "day"];
   return new Intl.NumberFormat(locale, { style: "unit", unit, unitDisplay: "short" }).format(value);
+}
+
+/** A message without parameters, looked up once per language: list rows use many of them. */
+const plain = new Map<string, string>();
+export function ts(key: string, fallback?: string): string {
+  const k = `${i18n.global.locale.value}\u0000${key}`;
+  let v = plain.get(k);
+  if (v === undefined) {
+    v = i18n.global.te(key) || i18n.global.te(key, "en") ? i18n.global.t(key) : (fallback ?? key);
+    plain.set(k, v);
+  }
+  return v;
 }

@@ -18,6 +18,8 @@ const UNREAD_KEY = "sb.markedUnread";
 
 let feed: LiveStream | null = null;
 
+const unreadOf = (c: ConversationSummary) => (c.status === "resolved" ? 0 : (c.unread ?? 0));
+
 function savedFilters(): Filters {
   try {
     return { ...defaultFilters(), ...JSON.parse(storage.get(FILTERS_KEY) ?? "{}") };
@@ -39,18 +41,30 @@ export const useConversations = defineStore("conversations", {
     status: "connecting" as LiveStatus,
     /** Conversations the agent marked unread (kept in this browser: the API has no such state). */
     markedUnread: JSON.parse(storage.get(UNREAD_KEY) ?? "[]") as string[],
+    /** Unread messages over every conversation seen that is not resolved; kept as summaries arrive. */
+    unreadSum: 0,
+    /** Every label seen on a conversation, for the filter. */
+    knownLabels: [] as string[],
   }),
   getters: {
     complete: (s) => s.nextCursor === null,
     unreadTotal(s): number {
-      let n = 0;
-      for (const c of Object.values(s.byId)) if (c.status !== "resolved") n += c.unread ?? 0;
-      return n + s.markedUnread.filter((id) => !(s.byId[id]?.unread)).length;
+      return s.unreadSum + s.markedUnread.filter((id) => !s.byId[id]?.unread).length;
     },
   },
   actions: {
+    /** Keeps a summary if it is newer; the totals follow it without a pass over every conversation. */
     remember(c: ConversationSummary) {
-      if (isNewer(c, this.byId[c.id])) this.byId[c.id] = c;
+      const held = this.byId[c.id];
+      if (!isNewer(c, held)) return;
+      this.unreadSum += unreadOf(c) - (held ? unreadOf(held) : 0);
+      this.byId[c.id] = c;
+      for (const l of c.labels ?? []) if (!this.knownLabels.includes(l)) this.knownLabels = [...this.knownLabels, l].sort();
+    },
+    forget(id: string) {
+      const held = this.byId[id];
+      if (held) this.unreadSum -= unreadOf(held);
+      delete this.byId[id];
     },
     setFilters(f: Partial<Filters>) {
       this.filters = { ...this.filters, ...f };
@@ -123,7 +137,7 @@ export const useConversations = defineStore("conversations", {
         notifyIncoming(before, c);
       } else if (e.type === "erased") {
         const id = String(e.conversation_id ?? "");
-        delete this.byId[id];
+        this.forget(id);
         this.list = removeConversation(this.list, id);
       } else {
         usePresence().applyFeed(e);

@@ -1,0 +1,36 @@
+// Routes: the inbox (and a conversation in it) is in the first bundle;
+// everything else loads when visited. The guard sends a visitor without a
+// session to the login screen and, after logging in, back to where they were.
+import { createRouter, createWebHistory, type RouteLocationNormalized } from "vue-router";
+import InboxView from "./views/InboxView.vue";
+import { useSession } from "./stores/session";
+
+export const router = createRouter({
+  history: createWebHistory(),
+  routes: [
+    { path: "/", name: "inbox", component: InboxView },
+    { path: "/inbox", redirect: "/" },
+    { path: "/conversations/:id", name: "conversation", component: InboxView, props: true },
+    { path: "/search", name: "search", component: () => import("./views/SearchView.vue") },
+    { path: "/visitors", name: "visitors", component: () => import("./views/VisitorsView.vue") },
+    { path: "/login", name: "login", component: () => import("./views/LoginView.vue"), meta: { public: true } },
+    { path: "/signup", name: "signup", component: () => import("./views/SignupView.vue"), meta: { public: true } },
+    { path: "/invitations/accept", alias: ["/invite", "/accept-invitation"], name: "accept", component: () => import("./views/AcceptInvitationView.vue"), meta: { public: true } },
+    { path: "/:rest(.*)*", redirect: "/" },
+  ],
+});
+
+/** Where to come back to after logging in: only a path of this app. */
+export function backTo(to: RouteLocationNormalized | undefined): string {
+  const r = typeof to?.query.redirect === "string" ? to.query.redirect : "/";
+  return r.startsWith("/") && !r.startsWith("//") ? r : "/";
+}
+
+router.beforeEach((to) => {
+  const session = useSession();
+  if (!to.meta.public && !session.loggedIn) {
+    return { name: "login", query: to.fullPath !== "/" ? { redirect: to.fullPath } : {} };
+  }
+  if (to.name === "login" && session.loggedIn) return backTo(to);
+  return true;
+});

@@ -9,6 +9,7 @@ mod client_id;
 mod common;
 mod outbound;
 mod realtime;
+mod refusals;
 mod reports;
 mod restart;
 mod secrets;

@@ -3,6 +3,7 @@
 //! HTTP and WebSocket, as a platform, an agent and a stranger would.
 
 mod accounts;
+mod backup;
 mod canned;
 mod channels;
 mod client_id;
@@ -16,6 +17,7 @@ mod secrets;
 mod slice;
 mod tenancy;
 mod tools;
+mod upgrade;
 mod webhooks;
 mod widget;
 mod widget_settings;

@@ -22,8 +22,8 @@ impl ConversationObject {
         self.alarm_at.set(Some(None));
         self.conversation_cache.replace(None);
         self.outbox_next.set(Some(None));
-        self.sql
-            .exec(SCHEMA, None)
+        SCHEMA
+            .recreate(&self.sql)
             .map_err(sql_err("recreating the tables after erasure"))?;
         self.last_seq.set(0);
         // What is left to do, with ids only: nothing of the contact.

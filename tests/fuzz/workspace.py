@@ -1,6 +1,9 @@
 """Signs up the fuzzer's workspace and gives it data to answer with.
 
-Prints the owner's session token. The workspace gets an API-channel inbox
+Prints the owner's session token, and writes a Schemathesis config (the
+path given as the second argument) that hands real ids to the operations
+on one conversation, inbox or canned response half of the time, so fuzzed
+bodies reach the code past the 404 (the other half stay made-up ids). The workspace gets an API-channel inbox
 and a widget inbox, and a few conversations written through the signed API
 webhook (text, an image, a batch), so list, history and search answers carry
 real rows for Schemathesis to check against the schema.
@@ -53,5 +56,30 @@ for n, payload in enumerate([
         "x-switchboard-timestamp": ts, "x-switchboard-signature": "sha256=" + sig,
     })
 
-call("POST", "/api/canned_responses", {"shortcode": "hi", "text": "Hello!"}, token)
+canned = call("POST", "/api/canned_responses", {"shortcode": "hi", "text": "Hello!"}, token)
+
+# The index trails the conversations by a moment.
+conversations = []
+for _ in range(100):
+    conversations = [c["id"] for c in call("GET", "/api/conversations?status=all", token=token)["conversations"]]
+    if len(conversations) >= 3:
+        break
+    time.sleep(0.1)
+
+
+def ids(name, values, regex, param, extra=""):
+    return (
+        f'[dictionaries.{name}]\nvalues = {json.dumps(values)}\n\n'
+        f'[[operations]]\ninclude-path-regex = {json.dumps(regex)}\n{extra}'
+        f'parameters = {{ "path.{param}" = {{ dictionary = "{name}", probability = 0.5 }} }}\n\n'
+    )
+
+
+with open(sys.argv[2], "w") as config:
+    # Erasure would end the conversation the others fuzz: it keeps made-up ids.
+    config.write(ids("conversation", conversations, "^/api/conversations/\\{id\\}(?!/erase)", "id"))
+    # Deleting the API inbox would end every other operation's data.
+    config.write(ids("inbox", [api["id"]], "^/api/inboxes/\\{id\\}$", "id", 'exclude-method = "DELETE"\n'))
+    config.write(ids("webhook_inbox", [api["id"]], "^/webhooks/", "inbox_id"))
+    config.write(ids("canned", [canned["id"]], "^/api/canned_responses/\\{id\\}$", "id"))
 print(token)

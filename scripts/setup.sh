@@ -54,6 +54,13 @@ if ! python3 -c 'import openapi_spec_validator' 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check openapi-spec-validator
 fi
 
+# The API fuzzer (tests/fuzz/api.sh), pinned so a run is reproducible.
+want_st=4.32.5
+if ! python3 -c "import schemathesis, sys; sys.exit(schemathesis.__version__ != '$want_st')" 2>/dev/null; then
+  say "installing schemathesis $want_st (PyPI)"
+  python3 -m pip install --quiet --disable-pip-version-check "schemathesis==$want_st"
+fi
+
 # Chromium for the browser tests: Debian's package (Playwright cannot
 # download its own browser here).
 if ! command -v chromium >/dev/null 2>&1; then

@@ -37,6 +37,9 @@ step "unit, fuzz and integration tests"
 # The worker was just built; the servers the tests start must not rebuild it.
 SWITCHBOARD_SKIP_BUILD=1 cargo test --workspace --exclude switchboard-worker --locked
 
+step "API fuzzer (Schemathesis on schema/openapi.yaml)"
+bash tests/fuzz/api.sh
+
 step "browser tests (Chromium)"
 rm -rf tests/browser/artifacts
 SWITCHBOARD_SKIP_BUILD=1 node_modules/.bin/playwright test --config tests/browser/playwright.config.ts

@@ -54,6 +54,22 @@ impl Drop for TempDir {
     }
 }
 
+/// Copies the folder `from` into `to` (files and subfolders), like `cp -a`
+/// without ownership.
+pub fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
 /// Extra `--var`s for the worker, e.g. platform base URLs.
 #[derive(Default, Clone)]
 pub struct ServerOptions {
@@ -142,6 +158,33 @@ impl Server {
             "applying D1 migrations failed:\n{}\n{}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
+        );
+        let mut server = Server {
+            base: String::new(),
+            port: 0,
+            state,
+            options,
+            child: None,
+        };
+        server.spawn();
+        server
+    }
+
+    /// Restores a backup: copies `backup` (a stopped server's state folder)
+    /// into a fresh folder and serves it, as `docs/SELF_HOST.md` restores
+    /// one (migrations applied as on every start).
+    pub fn start_on_copy_of(backup: &Path, options: ServerOptions) -> Server {
+        let state = TempDir::new("restored");
+        copy_dir(backup, state.path()).expect("copying the backup");
+        let out = wrangler()
+            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+            .arg(state.path())
+            .stdin(Stdio::null())
+            .output()
+            .expect("running wrangler d1 migrations apply");
+        assert!(
+            out.status.success(),
+            "applying D1 migrations to the restored state failed"
         );
         let mut server = Server {
             base: String::new(),

@@ -3,18 +3,21 @@
 //! HTTP and WebSocket, as a platform, an agent and a stranger would.
 
 mod accounts;
+mod backup;
 mod canned;
 mod channels;
 mod client_id;
 mod common;
 mod outbound;
 mod realtime;
+mod refusals;
 mod reports;
 mod restart;
 mod secrets;
 mod slice;
 mod tenancy;
 mod tools;
+mod upgrade;
 mod webhooks;
 mod widget;
 mod widget_settings;

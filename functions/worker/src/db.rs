@@ -311,28 +311,59 @@ pub async fn inboxes_of(db: &D1Database, workspace_id: &str) -> ApiResult<Vec<In
 /// deleted in another isolate may be accepted for at most this long.
 const INBOX_CACHE_MS: i64 = 10_000;
 
-/// Inbox id → (when it was read, the inbox or None for "no such inbox").
-type InboxCache = HashMap<String, (i64, Option<Rc<Inbox>>)>;
+/// How long "no such inbox" is remembered. Ids are random, so an id that
+/// names no live inbox never starts to (deletion is final, and a new inbox
+/// gets a fresh id): a flood of webhooks for unknown or deleted inboxes is
+/// refused from memory after the first, without a D1 query each.
+const MISSING_INBOX_CACHE_MS: i64 = 10 * 60_000;
+
+/// Bounds on each cache. The two are apart so a flood of made-up ids can
+/// push out only other made-up ids, never the inboxes real traffic uses.
+const INBOX_CACHE_MAX: usize = 10_000;
+const MISSING_INBOX_CACHE_MAX: usize = 50_000;
+
+/// Inbox id → (when it was read, the inbox).
+type InboxCache = HashMap<String, (i64, Rc<Inbox>)>;
+/// Inbox id → when D1 said it names no live inbox.
+type MissingInboxCache = HashMap<String, i64>;
 
 thread_local! {
     static INBOX_CACHE: RefCell<InboxCache> = RefCell::new(HashMap::new());
+    static MISSING_INBOX_CACHE: RefCell<MissingInboxCache> = RefCell::new(HashMap::new());
+    static INBOX_QUERIES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 pub fn forget_inbox(id: &str) {
     INBOX_CACHE.with(|c| c.borrow_mut().remove(id));
+    MISSING_INBOX_CACHE.with(|c| c.borrow_mut().remove(id));
 }
 
-/// A live (not deleted) inbox by id, through the cache.
+/// How many inbox lookups this isolate has sent to D1 (reported by
+/// `/healthz` only when the `DEBUG_COUNTERS` var is set, for tests).
+pub fn inbox_queries() -> u64 {
+    INBOX_QUERIES.with(|n| n.get())
+}
+
+/// A live (not deleted) inbox by id, through the caches.
 pub async fn inbox(db: &D1Database, id: &str, now_ms: i64) -> ApiResult<Option<Rc<Inbox>>> {
-    let cached = INBOX_CACHE.with(|c| {
+    let hit = INBOX_CACHE.with(|c| {
         c.borrow()
             .get(id)
             .filter(|(at, _)| now_ms - at < INBOX_CACHE_MS)
             .map(|(_, inbox)| inbox.clone())
     });
-    if let Some(hit) = cached {
-        return Ok(hit);
+    if let Some(inbox) = hit {
+        return Ok(Some(inbox));
     }
+    let known_missing = MISSING_INBOX_CACHE.with(|c| {
+        c.borrow()
+            .get(id)
+            .is_some_and(|at| now_ms - at < MISSING_INBOX_CACHE_MS)
+    });
+    if known_missing {
+        return Ok(None);
+    }
+    INBOX_QUERIES.with(|n| n.set(n.get() + 1));
     let row = db
         .prepare(
             "SELECT id, workspace_id, channel, name, settings, options, created_at FROM inboxes \
@@ -347,13 +378,28 @@ pub async fn inbox(db: &D1Database, id: &str, now_ms: i64) -> ApiResult<Option<R
         Some(row) => row.into_inbox()?.map(Rc::new),
         None => None,
     };
-    INBOX_CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() > 10_000 {
-            c.clear();
-        }
-        c.insert(id.to_string(), (now_ms, inbox.clone()));
-    });
+    match &inbox {
+        Some(found) => INBOX_CACHE.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.len() >= INBOX_CACHE_MAX {
+                c.retain(|_, (at, _)| now_ms - *at < INBOX_CACHE_MS);
+                if c.len() >= INBOX_CACHE_MAX {
+                    c.clear();
+                }
+            }
+            c.insert(id.to_string(), (now_ms, found.clone()));
+        }),
+        None => MISSING_INBOX_CACHE.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.len() >= MISSING_INBOX_CACHE_MAX {
+                c.retain(|_, at| now_ms - *at < MISSING_INBOX_CACHE_MS);
+                if c.len() >= MISSING_INBOX_CACHE_MAX {
+                    c.clear();
+                }
+            }
+            c.insert(id.to_string(), now_ms);
+        }),
+    }
     Ok(inbox)
 }
 

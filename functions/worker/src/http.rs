@@ -73,6 +73,29 @@ pub fn error_response(err: &ApiError) -> worker::Result<Response> {
     Ok(resp)
 }
 
+/// The headers every worker answer (API, webhooks, health) carries: never
+/// sniffed as another type, never stored by a cache (API JSON is per
+/// caller), and HSTS when the request came over https (never on a local
+/// http://127.0.0.1). A WebSocket upgrade (101) is left as it is. The
+/// headers are copied because an object's answer has immutable ones.
+pub fn with_api_headers(resp: Response, https: bool) -> worker::Result<Response> {
+    if resp.status_code() == 101 {
+        return Ok(resp);
+    }
+    let headers = worker::Headers::new();
+    for (k, v) in resp.headers().entries() {
+        headers.append(&k, &v)?;
+    }
+    headers.set("x-content-type-options", "nosniff")?;
+    if !headers.has("cache-control")? {
+        headers.set("cache-control", "no-store")?;
+    }
+    if https {
+        headers.set("strict-transport-security", "max-age=31536000")?;
+    }
+    Ok(resp.with_headers(headers))
+}
+
 pub fn into_response(result: ApiResult<Response>) -> worker::Result<Response> {
     match result {
         Ok(r) => Ok(r),

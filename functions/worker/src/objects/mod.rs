@@ -8,6 +8,7 @@
 pub mod conversation;
 pub mod internal;
 pub mod reports;
+pub mod schema;
 pub mod sockets;
 pub mod sql;
 pub mod workspace;

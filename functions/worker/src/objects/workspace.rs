@@ -24,6 +24,7 @@
 //!   alarm turns visitors whose heartbeats stopped idle, then offline.
 
 use super::internal::{IndexUpdate, RoundRobinAnswer, WorkspaceErase};
+use super::schema::Schema;
 use super::sockets::{self, SocketIdentity, Waiters};
 use super::sql::{int, opt_text, scalar, sql_err, text, Body};
 use super::{HEADER_AGENT, HEADER_WORKSPACE};
@@ -39,7 +40,23 @@ use worker::{
     SqlStorageValue, State, WebSocket, WebSocketIncomingMessage,
 };
 
-const SCHEMA: &str = "
+/// The object's tables, versioned (see `objects::schema`).
+const SCHEMA: Schema = Schema {
+    object: "workspace object",
+    tables: &[TABLES, super::reports::SCHEMA],
+    added_columns: &[],
+    after_columns: &[],
+    steps: &[
+        // The first release's list index lacked the id its cursor pages by.
+        (
+            2,
+            "DROP INDEX IF EXISTS conversations_by_time; \
+             CREATE INDEX conversations_by_time ON conversations(updated_at DESC, id);",
+        ),
+    ],
+};
+
+const TABLES: &str = "
 CREATE TABLE IF NOT EXISTS conversations (
   id TEXT PRIMARY KEY, inbox_id TEXT NOT NULL, channel TEXT NOT NULL, status TEXT NOT NULL,
   assignee TEXT, updated_at INTEGER NOT NULL, last_seq INTEGER NOT NULL, summary TEXT NOT NULL
@@ -99,12 +116,7 @@ fn json_text(body: String) -> Answer {
 impl DurableObject for WorkspaceObject {
     fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
-        if let Err(e) = sql.exec(SCHEMA, None) {
-            worker::console_error!("workspace object: creating its tables failed: {e}");
-        }
-        if let Err(e) = sql.exec(super::reports::SCHEMA, None) {
-            worker::console_error!("workspace object: creating its report tables failed: {e}");
-        }
+        SCHEMA.ensure(&sql);
         let last_seq = scalar(
             &sql,
             "SELECT COALESCE(MAX(seq), 0) AS n FROM feed",

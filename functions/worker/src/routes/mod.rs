@@ -14,10 +14,23 @@ mod webhooks;
 mod widget;
 mod workspace;
 
-use crate::http::{into_response, json, ApiError};
+use crate::http::{into_response, json, with_api_headers, ApiError, ApiResult};
 use worker::{Env, Method, Request, Response, Result};
 
 pub async fn handle(req: Request, env: Env) -> Result<Response> {
+    let https = req.url().is_ok_and(|u| u.scheme() == "https");
+    let is_asset = !matches!(
+        req.path().trim_matches('/').split('/').next(),
+        Some("api" | "webhooks" | "healthz")
+    );
+    let resp = route(req, env).await?;
+    match is_asset {
+        true => Ok(resp),
+        false => with_api_headers(resp, https),
+    }
+}
+
+async fn route(req: Request, env: Env) -> Result<Response> {
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = req.method();
@@ -27,9 +40,7 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         }
     }
     let result = match (method, segments.as_slice()) {
-        (Method::Get, ["healthz"]) => {
-            json(200, &serde_json::json!({ "ok": true })).map_err(ApiError::from)
-        }
+        (Method::Get, ["healthz"]) => health(&env),
         (Method::Post, ["api", "signup"]) => accounts::signup(req, &env).await,
         (Method::Post, ["api", "login"]) => accounts::login(req, &env).await,
         (Method::Post, ["api", "logout"]) => accounts::logout(req, &env).await,
@@ -105,6 +116,21 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         _ => return serve_asset(req, &env).await,
     };
     into_response(result)
+}
+
+/// # `GET /healthz`
+/// `{"ok": true}`. With the `DEBUG_COUNTERS` var set to `1` (tests only)
+/// it also reports this isolate's D1 inbox lookups, so a test can see that
+/// refusals are answered from the caches.
+fn health(env: &Env) -> ApiResult<Response> {
+    let debug = env
+        .var("DEBUG_COUNTERS")
+        .is_ok_and(|v| v.to_string() == "1");
+    let body = match debug {
+        true => serde_json::json!({ "ok": true, "inbox_queries": crate::db::inbox_queries() }),
+        false => serde_json::json!({ "ok": true }),
+    };
+    json(200, &body).map_err(ApiError::from)
 }
 
 /// Everything outside `/api` and `/webhooks` is the front end's static files.

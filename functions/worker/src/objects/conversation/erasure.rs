@@ -22,9 +22,8 @@ impl ConversationObject {
         self.alarm_at.set(Some(None));
         self.conversation_cache.replace(None);
         self.outbox_next.set(Some(None));
-        self.sql
-            .exec(SCHEMA, None)
-            .and_then(|_| self.sql.exec(ADDED_INDEXES, None))
+        SCHEMA
+            .recreate(&self.sql)
             .map_err(sql_err("recreating the tables after erasure"))?;
         self.last_seq.set(0);
         self.first_inbound.set(None);

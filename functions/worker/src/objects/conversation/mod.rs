@@ -48,6 +48,7 @@ use super::internal::{
     ContactPatch, ConversationPatch, EraseRequest, IndexUpdate, IngestRequest, IngestResult,
     RoundRobinAnswer, SendRequest, WorkspaceErase,
 };
+use super::schema::Schema;
 use super::sockets::{self, SocketIdentity, Waiters};
 use super::sql::{int, opt_text, scalar, sql_err, text, Body};
 use super::{HEADER_AGENT, HEADER_VISITOR, HEADER_WORKSPACE};
@@ -73,7 +74,7 @@ use worker::{
     SqlStorageValue, State, WebSocket, WebSocketIncomingMessage,
 };
 
-const SCHEMA: &str = "
+const TABLES: &str = "
 CREATE TABLE IF NOT EXISTS conversation (
   one INTEGER PRIMARY KEY CHECK (one = 1),
   id TEXT NOT NULL, workspace_id TEXT NOT NULL, inbox_id TEXT NOT NULL, channel TEXT NOT NULL,
@@ -104,8 +105,19 @@ CREATE TABLE IF NOT EXISTS erasure (
 );
 ";
 
+/// The object's tables, versioned (see `objects::schema`).
+const SCHEMA: Schema = Schema {
+    object: "conversation object",
+    tables: &[TABLES],
+    added_columns: &ADDED_COLUMNS,
+    after_columns: &[ADDED_INDEXES],
+    steps: &[],
+};
+
 /// Columns added after the first release, for objects created before them.
-const ADDED_COLUMNS: [(&str, &str, &str); 4] = [
+const ADDED_COLUMNS: [(&str, &str, &str); 5] = [
+    // Labels arrived after the first release's objects had their table.
+    ("conversation", "labels", "TEXT NOT NULL DEFAULT '[]'"),
     ("conversation", "snoozed_until", "INTEGER"),
     // 1 for events only agents may see (EventBody::is_private).
     ("events", "private", "INTEGER NOT NULL DEFAULT 0"),
@@ -249,15 +261,7 @@ impl MessageRow {
 impl DurableObject for ConversationObject {
     fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
-        if let Err(e) = sql.exec(SCHEMA, None) {
-            worker::console_error!("conversation object: creating its tables failed: {e}");
-        }
-        for (table, column, decl) in ADDED_COLUMNS {
-            add_column_if_missing(&sql, table, column, decl);
-        }
-        if let Err(e) = sql.exec(ADDED_INDEXES, None) {
-            worker::console_error!("conversation object: creating its indexes failed: {e}");
-        }
+        SCHEMA.ensure(&sql);
         let last_seq = scalar(
             &sql,
             "SELECT COALESCE(MAX(seq), 0) AS n FROM events",
@@ -469,31 +473,6 @@ impl ConversationObject {
             (_, Some(_)) => Err(ApiError::not_found("conversation")),
             (Some(agent), None) => Ok(Reader::Agent(agent)),
             (None, None) => Ok(Reader::Agent(String::new())),
-        }
-    }
-}
-
-/// Adds `column` to `table` when an object created before it lacks it.
-fn add_column_if_missing(sql: &SqlStorage, table: &str, column: &str, decl: &str) {
-    #[derive(Deserialize)]
-    struct Col {
-        name: String,
-    }
-    let columns = sql
-        .exec(&format!("PRAGMA table_info({table})"), None)
-        .and_then(|c| c.to_array::<Col>());
-    match columns {
-        Ok(cols) if cols.iter().any(|c| c.name == column) => {}
-        Ok(_) => {
-            if let Err(e) = sql.exec(
-                &format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"),
-                None,
-            ) {
-                worker::console_error!("conversation object: adding {table}.{column} failed: {e}");
-            }
-        }
-        Err(e) => {
-            worker::console_error!("conversation object: reading {table}'s columns failed: {e}")
         }
     }
 }

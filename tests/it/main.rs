@@ -15,6 +15,7 @@ mod secrets;
 mod slice;
 mod tenancy;
 mod tools;
+mod translation;
 mod webhooks;
 mod widget;
 mod widget_settings;

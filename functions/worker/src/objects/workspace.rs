@@ -22,6 +22,9 @@
 //! - `POST /visitor`, `POST /visit`, `GET /visitors`, `POST /throttle`,
 //!   `POST /offline`: website visitors (see `workspace/visitors.rs`); the
 //!   alarm turns visitors whose heartbeats stopped idle, then offline.
+//! - `POST /translation/begin`, `POST /translation/put`, `GET
+//!   /translation/usage`: the translation cache and daily usage (see
+//!   `workspace/translation.rs`).
 
 use super::internal::{IndexUpdate, RoundRobinAnswer, WorkspaceErase};
 use super::sockets::{self, SocketIdentity, Waiters};
@@ -72,6 +75,7 @@ CREATE TABLE IF NOT EXISTS feed (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, b
 CREATE TABLE IF NOT EXISTS round_robin (one INTEGER PRIMARY KEY CHECK (one = 1), last_agent TEXT NOT NULL);
 ";
 
+mod translation;
 mod visitors;
 
 #[durable_object]
@@ -101,6 +105,9 @@ impl DurableObject for WorkspaceObject {
         let sql = state.storage().sql();
         if let Err(e) = sql.exec(SCHEMA, None) {
             worker::console_error!("workspace object: creating its tables failed: {e}");
+        }
+        if let Err(e) = sql.exec(translation::SCHEMA, None) {
+            worker::console_error!("workspace object: creating its translation tables failed: {e}");
         }
         if let Err(e) = sql.exec(super::reports::SCHEMA, None) {
             worker::console_error!("workspace object: creating its report tables failed: {e}");
@@ -141,6 +148,9 @@ impl DurableObject for WorkspaceObject {
             (Method::Post, "/round-robin") => self.round_robin(),
             (Method::Post, "/erase") => self.erase(&mut req).await,
             (Method::Post, "/report") => self.report(&mut req).await,
+            (Method::Post, "/translation/begin") => self.translation_begin(&mut req).await,
+            (Method::Post, "/translation/put") => self.translation_put(&mut req).await,
+            (Method::Get, "/translation/usage") => self.translation_usage(),
             _ => Err(ApiError::not_found("workspace route")),
         };
         match result {

@@ -10,6 +10,7 @@ mod feed;
 mod inboxes;
 mod reports;
 mod team;
+mod translation;
 mod webhooks;
 mod widget;
 mod workspace;
@@ -54,6 +55,12 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         (Method::Patch, ["api", "inboxes", id]) => inboxes::update(req, &env, id).await,
         (Method::Delete, ["api", "inboxes", id]) => inboxes::delete(req, &env, id).await,
         (Method::Get, ["api", "conversations"]) => conversations::list(req, &env).await,
+        (Method::Post, ["api", "conversations", id, "messages", message_id, "translate"]) => {
+            translation::translate(req, &env, id, message_id).await
+        }
+        (Method::Get, ["api", "conversations", id, "language"]) => {
+            translation::get_language(req, &env, id).await
+        }
         (Method::Get, ["api", "conversations", id, "messages"]) => {
             conversations::messages(req, &env, id).await
         }

@@ -20,6 +20,8 @@
 //!   no longer overwritten by the platform.
 //! - `GET /export` — the transcript (`Transcript` JSON).
 //! - `POST /open` — a website visitor's session: creates the row, no event.
+//! - `POST /translate` — translates a stored message on request;
+//!   `GET`/`PATCH /language` — the customer's language (see `translate`).
 //! - `POST /erase` — deletes all of its storage and closes its sockets,
 //!   then has the workspace forget the conversation and records the audit
 //!   entry; both are retried by the alarm until done.
@@ -42,6 +44,7 @@ mod log;
 mod outbox;
 mod report;
 mod tools;
+mod translate;
 mod visitor;
 
 use super::internal::{
@@ -209,10 +212,12 @@ struct MessageRow {
     created_at: i64,
     attempts: i64,
     client_id: Option<String>,
+    #[serde(default)]
+    translation: Option<String>,
 }
 
 const MESSAGE_COLUMNS: &str = "id, seq, direction, text, content, platform_id, status, error, \
-     reply_to, sender_id, created_at, attempts, client_id";
+     reply_to, sender_id, created_at, attempts, client_id, translation";
 
 impl ConversationRow {
     fn contact(&self) -> Contact {
@@ -242,6 +247,10 @@ impl MessageRow {
             sender_id: self.sender_id,
             client_id: self.client_id,
             created_at: self.created_at,
+            translation: self
+                .translation
+                .as_deref()
+                .and_then(|t| serde_json::from_str(t).ok()),
         })
     }
 }
@@ -252,7 +261,8 @@ impl DurableObject for ConversationObject {
         if let Err(e) = sql.exec(SCHEMA, None) {
             worker::console_error!("conversation object: creating its tables failed: {e}");
         }
-        for (table, column, decl) in ADDED_COLUMNS {
+        translate::create_tables(&sql);
+        for (table, column, decl) in ADDED_COLUMNS.into_iter().chain(translate::ADDED) {
             add_column_if_missing(&sql, table, column, decl);
         }
         if let Err(e) = sql.exec(ADDED_INDEXES, None) {
@@ -298,6 +308,9 @@ impl DurableObject for ConversationObject {
             (Method::Get, "/export") => self.export(&req),
             (Method::Post, "/erase") => self.erase(&mut req).await,
             (Method::Post, "/open") => self.open_for_visitor(&mut req).await,
+            (Method::Post, "/translate") => self.translate_on_request(&mut req).await,
+            (Method::Get, "/language") => self.get_language(&req),
+            (Method::Patch, "/language") => self.patch_language(&mut req).await,
             _ => Err(ApiError::not_found("conversation route")),
         };
         match result {
@@ -319,6 +332,8 @@ impl DurableObject for ConversationObject {
         }
         self.retry_outbox(now).await;
         let index_ok = self.notify_index().await;
+        // After the index: a slow provider never holds the list back.
+        self.translate_inbound(now).await;
         self.schedule_alarm(if index_ok && erasure_ok {
             None
         } else {

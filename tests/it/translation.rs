@@ -63,7 +63,8 @@ fn telegram_update(update_id: i64, chat: i64, text: &str, language: &str) -> Vec
     serde_json::to_vec(&json!({
         "update_id": update_id,
         "message": {
-            "message_id": update_id % 100_000,
+            // Far from the fake Bot API's own message ids (1, 2, …).
+            "message_id": 50_000 + update_id % 10_000,
             "from": {"id": chat, "is_bot": false, "first_name": "Greta", "language_code": language},
             "chat": {"id": chat, "first_name": "Greta", "type": "private"},
             "date": 1_718_000_100,

@@ -119,7 +119,7 @@ impl Provider {
             Provider::WorkersAi => {
                 let source = source.ok_or_else(|| {
                     ProviderError::refused(
-                        "the customer's language is not known yet (Workers AI cannot detect it)",
+                        "the language of the original is not known (Workers AI cannot detect it; set the agent's or the conversation's language)",
                     )
                 })?;
                 Ok(ProviderCall::Ai {

@@ -165,20 +165,24 @@ impl ConversationObject {
             )
             .and_then(|c| c.to_array::<DueRow>())
             .unwrap_or_default();
-        if rows.is_empty() {
-            return;
-        }
-        let setup = match tr::setup(&self.env, &conv.workspace_id).await {
-            Ok(s) => s,
-            Err(e) => {
-                worker::console_error!("conversation object: translation settings: {}", e.reason);
-                self.schedule_alarm(Some(now + 5_000)).await;
-                return;
+        if !rows.is_empty() {
+            match tr::setup(&self.env, &conv.workspace_id).await {
+                Ok(setup) => {
+                    for row in rows {
+                        self.translate_due_row(&conv, &setup, row).await;
+                    }
+                }
+                Err(e) => {
+                    worker::console_error!(
+                        "conversation object: translation settings: {}",
+                        e.reason
+                    );
+                    self.schedule_alarm(Some(now + 5_000)).await;
+                    return;
+                }
             }
-        };
-        for row in rows {
-            self.translate_due_row(&conv, &setup, row).await;
         }
+        // Retries still waiting keep the alarm set for them.
         let next = scalar(
             &self.sql,
             "SELECT COALESCE(MIN(translate_due), 0) AS n FROM messages WHERE translate_due IS NOT NULL",
@@ -201,6 +205,11 @@ impl ConversationObject {
         now: i64,
     ) -> std::result::Result<(), ApiError> {
         let upto = self.last_seq.get();
+        let setup = tr::setup(&self.env, &conv.workspace_id).await?;
+        if !setup.settings.is_on() {
+            // Nothing to detect for: the watermark moves, no CPU spent.
+            return self.move_watermark(upto);
+        }
         let rows = self
             .sql
             .exec(
@@ -229,20 +238,7 @@ impl ConversationObject {
         {
             self.set_language(lang.as_deref(), SOURCE_DETECTED)?;
         }
-        self.sql
-            .exec(
-                "INSERT INTO translation_state (one, translated_seq) VALUES (1, ?) \
-                 ON CONFLICT(one) DO UPDATE SET translated_seq = MAX(translated_seq, excluded.translated_seq)",
-                vec![int(upto)],
-            )
-            .map_err(sql_err("moving the translation watermark"))?;
-        if queue.is_empty() {
-            return Ok(());
-        }
-        let setup = tr::setup(&self.env, &conv.workspace_id).await?;
-        if !setup.settings.is_on() {
-            return Ok(());
-        }
+        self.move_watermark(upto)?;
         for id in queue {
             self.sql
                 .exec(
@@ -251,6 +247,17 @@ impl ConversationObject {
                 )
                 .map_err(sql_err("queueing a translation"))?;
         }
+        Ok(())
+    }
+
+    fn move_watermark(&self, upto: i64) -> std::result::Result<(), ApiError> {
+        self.sql
+            .exec(
+                "INSERT INTO translation_state (one, translated_seq) VALUES (1, ?) \
+                 ON CONFLICT(one) DO UPDATE SET translated_seq = MAX(translated_seq, excluded.translated_seq)",
+                vec![int(upto)],
+            )
+            .map_err(sql_err("moving the translation watermark"))?;
         Ok(())
     }
 
@@ -528,45 +535,28 @@ impl ConversationObject {
             }
             None => self.set_language(None, SOURCE_DETECTED)?,
         }
+        json(200, &self.language_view(&conv)).map_err(ApiError::from)
+    }
+
+    /// `{language, language_source}`: agent, platform, detected or unknown.
+    fn language_view(&self, conv: &ConversationRow) -> serde_json::Value {
         let state = self.translation_state();
-        json(
-            200,
-            &serde_json::json!({
-                "language": self.customer_language(&conv),
-                "language_source": if state.language_source.as_deref() == Some(SOURCE_AGENT) {
-                    "agent"
-                } else if conv.contact().language.is_some() {
-                    "platform"
-                } else if state.language.is_some() {
-                    "detected"
-                } else {
-                    "unknown"
-                },
-            }),
-        )
-        .map_err(ApiError::from)
+        let source = if state.language_source.as_deref() == Some(SOURCE_AGENT) {
+            "agent"
+        } else if conv.contact().language.is_some() {
+            "platform"
+        } else if state.language.is_some() {
+            "detected"
+        } else {
+            "unknown"
+        };
+        serde_json::json!({"language": self.customer_language(conv), "language_source": source})
     }
 
     /// `GET /language`: the customer's language and where it came from.
     pub(super) fn get_language(&self, req: &Request) -> Answer {
         let conv = self.conversation_for(req)?;
-        let state = self.translation_state();
-        json(
-            200,
-            &serde_json::json!({
-                "language": self.customer_language(&conv),
-                "language_source": if state.language_source.as_deref() == Some(SOURCE_AGENT) {
-                    "agent"
-                } else if conv.contact().language.is_some() {
-                    "platform"
-                } else if state.language.is_some() {
-                    "detected"
-                } else {
-                    "unknown"
-                },
-            }),
-        )
-        .map_err(ApiError::from)
+        json(200, &self.language_view(&conv)).map_err(ApiError::from)
     }
 }
 

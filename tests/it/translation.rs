@@ -434,7 +434,12 @@ fn messenger_detects_and_a_failing_provider_loses_nothing() {
     // Hangs: the reply gives up on the translation and is sent as written;
     // the webhook is answered with the message stored.
     fake.set_mode(Mode::Hang);
+    let started = Instant::now();
     let hung = write(&ws, &cv, json!({"text": "One moment please, checking."}));
+    eprintln!(
+        "measured: a reply with a hanging provider answered in {:?}",
+        started.elapsed()
+    );
     assert!(
         hung["translation"]["error"]
             .as_str()
@@ -447,8 +452,13 @@ fn messenger_detects_and_a_failing_provider_loses_nothing() {
         graph[4].json()["message"]["text"],
         "One moment please, checking."
     );
+    let started = Instant::now();
     let a =
         post_signed(&ws, &messenger_body(&[("psid-de", "mid.de3", "Hallo?")])).expect_status(200);
+    eprintln!(
+        "measured: a webhook with a hanging provider answered in {:?}",
+        started.elapsed()
+    );
     assert_eq!(a.body["stored"], 1);
     let stored = ws
         .api
@@ -526,6 +536,13 @@ fn widget_visitor_quota_and_workers_ai_unbound() {
     .iter()
     .map(|t| t.chars().count() as i64)
     .sum();
+    let usage = agent
+        .get("/api/workspace/translation")
+        .expect_status(200)
+        .body;
+    assert_eq!(usage["usage"]["chars"], used, "{usage}");
+    assert_eq!(usage["usage"]["calls"], 2, "{usage}");
+    assert!(!usage.to_string().contains(KEY));
     turn_on(&agent, &fake, json!({"daily_quota_chars": used + 5}));
     let calls = fake.translate_calls().len();
     let over = write(&ws, &cv, json!({"text": "Thanks for waiting."}));
@@ -534,6 +551,13 @@ fn widget_visitor_quota_and_workers_ai_unbound() {
             .as_str()
             .unwrap()
             .contains("quota"),
+        "{over}"
+    );
+    assert!(
+        over["translation"]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("sent untranslated"),
         "{over}"
     );
     assert_eq!(

@@ -58,6 +58,7 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         (Method::Post, ["api", "conversations", id, "messages", message_id, "translate"]) => {
             translation::translate(req, &env, id, message_id).await
         }
+        (Method::Get, ["api", "workspace", "translation"]) => translation::usage(req, &env).await,
         (Method::Get, ["api", "conversations", id, "language"]) => {
             translation::get_language(req, &env, id).await
         }

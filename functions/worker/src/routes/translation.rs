@@ -89,3 +89,28 @@ pub async fn get_language(req: Request, env: &Env, id: &str) -> ApiResult<Respon
     )
     .await
 }
+
+/// # `GET /api/workspace/translation`
+/// The workspace's translation settings (the key only as `api_key_set`)
+/// and today's usage (UTC day): `{provider, url?, api_key_set?,
+/// daily_quota_chars?, usage: {day, chars, calls}}`. What the dashboard
+/// shows beside "untranslated: the quota is reached".
+pub async fn usage(req: Request, env: &Env) -> ApiResult<Response> {
+    let agent = caller(&req, env).await?;
+    let setup = crate::translation::setup(env, &agent.workspace_id).await?;
+    let stub = objects::workspace_stub(env, &agent.workspace_id)?;
+    let mut resp = objects::call(
+        &stub,
+        objects::internal_request(Method::Get, "/translation/usage", None, &[])?,
+    )
+    .await?;
+    let used: serde_json::Value = resp
+        .json()
+        .await
+        .map_err(|e| ApiError::internal("reading translation usage", e))?;
+    let mut view = setup.settings.view();
+    if let Some(v) = view.as_object_mut() {
+        v.insert("usage".into(), used);
+    }
+    Ok(crate::http::json(200, &view)?)
+}

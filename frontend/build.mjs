@@ -22,6 +22,8 @@ export async function generateApiTypes() {
   const spec = new URL(`file://${path.join(root, "schema/openapi.yaml")}`);
   const ast = await openapiTS(spec);
   const out = path.join(here, "api/schema.gen.ts");
+  // A fresh clone has no frontend/api/ (its only file is generated and ignored).
+  fs.mkdirSync(path.dirname(out), { recursive: true });
   const text =
     "// Generated from schema/openapi.yaml by frontend/build.mjs. Do not edit.\n" + astToString(ast);
   if (!fs.existsSync(out) || fs.readFileSync(out, "utf8") !== text) fs.writeFileSync(out, text);

@@ -37,7 +37,7 @@ if [ "${SWITCHBOARD_INSPECT:-0}" = "1" ]; then
   SWITCHBOARD_SKIP_BUILD=1 node_modules/.bin/wrangler dev --ip 127.0.0.1 --port "$port" \
     --persist-to "$state" --inspector-port "${INSPECTOR_PORT:-9229}" --show-interactive-dev-session=false &
 else
-  node scripts/serve.mjs --ip 127.0.0.1 --port "$port" --persist-to "$state" &
+  node scripts/serve.mjs --ip 127.0.0.1 --port "$port" --persist-to "$state" --env-file .dev.vars &
 fi
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT INT TERM

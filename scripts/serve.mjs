@@ -6,12 +6,15 @@
 // traces. Used by the tests, the benchmark and scripts/run.sh.
 //
 //   node scripts/serve.mjs --port 8787 --persist-to .wrangler/state \
-//       [--config wrangler.toml] [--var KEY:VALUE]...
+//       [--config wrangler.toml] [--env-file .dev.vars]... [--var KEY:VALUE]...
 //
-// Like `wrangler dev`, it reads secrets (SESSION_SECRET) from `.dev.vars`
-// next to the config; `--var` adds or overrides plain vars.
+// Secrets come only from what it is given: `--env-file` (a `.dev.vars` /
+// dotenv file, repeatable; scripts/run.sh passes `.dev.vars`) and `--var`.
+// Unlike `wrangler dev` it never picks up a `.dev.vars` by itself, so the
+// tests and the bench cannot be changed by a developer's local secrets.
 // It never builds: run scripts/build.sh first. Stops on SIGTERM/SIGINT.
 import { unstable_startWorker } from "wrangler";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -22,12 +25,14 @@ let ip = "127.0.0.1";
 let persist = path.join(root, ".wrangler/state");
 let config = path.join(root, "wrangler.toml");
 const vars = {};
+const envFiles = [];
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
   if (a === "--port") port = Number(args[++i]);
   else if (a === "--ip") ip = args[++i];
   else if (a === "--persist-to") persist = path.resolve(args[++i]);
   else if (a === "--config") config = path.resolve(args[++i]);
+  else if (a === "--env-file") envFiles.push(path.resolve(args[++i]));
   else if (a === "--var") {
     const kv = args[++i];
     const at = kv.indexOf(":");
@@ -43,6 +48,8 @@ process.env.SWITCHBOARD_SKIP_BUILD = "1";
 const worker = await unstable_startWorker({
   config,
   bindings: vars,
+  // Given files only; an empty list would make wrangler read .dev.vars.
+  envFiles: envFiles.length ? envFiles : [os.devNull],
   dev: {
     server: { hostname: ip, port },
     inspector: false,

@@ -107,6 +107,26 @@ fn expected(
         .filter(|f| (from..=to).contains(&day_of(f.at)))
         .collect();
     let rows: Vec<Value> = match group {
+        // Local hours, keyed with the (fixed) offset, e.g. 2026-12-01T09:00+05:30.
+        "hour" => (from * 24..(to + 1) * 24)
+            .map(|h| {
+                let of_hour: Vec<&Fact> = in_range
+                    .iter()
+                    .copied()
+                    .filter(|f| (f.at + offset).div_euclid(HOUR) == h)
+                    .collect();
+                let off = offset.abs() / MIN;
+                let key = format!(
+                    "{}T{:02}:00{}{:02}:{:02}",
+                    format_date(h.div_euclid(24)),
+                    h.rem_euclid(24),
+                    if offset < 0 { '-' } else { '+' },
+                    off / 60,
+                    off % 60
+                );
+                row(Some(key), &of_hour)
+            })
+            .collect(),
         "day" => (from..=to)
             .map(|d| {
                 let of_day: Vec<&Fact> = in_range
@@ -425,6 +445,16 @@ fn reports_count_known_traffic_exactly() {
         &expected(&facts, IST, b, b, "day", &inboxes),
     );
 
+    // Hour by hour, for one day.
+    let by_hour = expected(&facts, IST, b, b, "hour", &inboxes);
+    assert_eq!(by_hour["rows"].as_array().unwrap().len(), 24);
+    assert_eq!(by_hour["rows"][0]["conversations_opened"], 1, "{by_hour}");
+    assert_report(
+        &ws,
+        &format!("from={0}&to={0}&group_by=hour", format_date(b)),
+        &by_hour,
+    );
+
     // In UTC the early hours of Kolkata's day b are still day a: the same
     // rollups answer for the new zone.
     ws.api
@@ -443,6 +473,45 @@ fn reports_count_known_traffic_exactly() {
         &in_utc,
     );
 
+    // An erased conversation keeps what it counted (nothing of the
+    // contact); the customer writing again starts one counted afresh.
+    let cv4 = conversation_of(&ws, "4242");
+    let erased = ws
+        .api
+        .post(&format!("/api/conversations/{cv4}/erase"), &json!({}));
+    assert!(matches!(erased.status, 200 | 202), "{}", erased.text);
+    let t4b = (now_ms() - 1_000) / 1000 * 1000;
+    let again = serde_json::to_vec(&json!({"update_id": 77002, "message": {"message_id": 2, "date": t4b / 1000,
+        "chat": {"id": 4242, "type": "private", "first_name": "Ravi"}, "from": {"id": 4242, "is_bot": false, "first_name": "Ravi"},
+        "text": "Me again"}}))
+    .unwrap();
+    ws.api
+        .post_raw(
+            &format!("/webhooks/telegram/{}", inboxes["telegram"]),
+            &[
+                ("x-telegram-bot-api-secret-token", TG_SECRET),
+                ("content-type", "application/json"),
+            ],
+            &again,
+        )
+        .expect_status(200);
+    for what in [What::Opened, What::In] {
+        facts.push(Fact {
+            at: t4b,
+            channel: "telegram",
+            agent: None,
+            what,
+        });
+    }
+    let utc_today = now_ms().div_euclid(DAY);
+    let utc_range = format!("from={}&to={}", format_date(utc_a), format_date(utc_today));
+    let by_channel = expected(&facts, 0, utc_a, utc_today, "channel", &inboxes);
+    assert_eq!(
+        by_channel["rows"][1]["conversations_opened"], 2,
+        "{by_channel}"
+    );
+    assert_report(&ws, &format!("{utc_range}&group_by=channel"), &by_channel);
+
     // Refused: nothing guessed.
     for bad in [
         "to=2026-01-01".to_string(),
@@ -451,6 +520,7 @@ fn reports_count_known_traffic_exactly() {
         "from=2026-03-02&to=2026-03-01".to_string(),
         "from=2025-01-01&to=2026-01-02".to_string(),
         format!("{range}&group_by=week"),
+        "from=2026-01-01&to=2026-02-01&group_by=hour".to_string(),
         "from=1.1.2026&to=2026-01-02".to_string(),
     ] {
         ws.api.get(&format!("/api/reports?{bad}")).expect_error(400);

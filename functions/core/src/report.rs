@@ -78,6 +78,7 @@ impl ReportFact {
 #[serde(rename_all = "snake_case")]
 pub enum GroupBy {
     Day,
+    Hour,
     Channel,
     Inbox,
     Agent,
@@ -87,6 +88,7 @@ impl GroupBy {
     pub fn parse(s: &str) -> Option<GroupBy> {
         match s {
             "day" => Some(GroupBy::Day),
+            "hour" => Some(GroupBy::Hour),
             "channel" => Some(GroupBy::Channel),
             "inbox" => Some(GroupBy::Inbox),
             "agent" => Some(GroupBy::Agent),
@@ -103,8 +105,8 @@ pub struct Bucket {
     pub end: i64,
 }
 
-/// What the worker asks the workspace object: with `Day`, one row per
-/// bucket (every day, empty ones included); otherwise one row per channel,
+/// What the worker asks the workspace object: with `Day` or `Hour`, one
+/// row per bucket (empty ones included); otherwise one row per channel,
 /// inbox or agent over the buckets' whole span.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportQuery {
@@ -124,7 +126,8 @@ pub struct Durations {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReportRow {
-    /// The day (`YYYY-MM-DD`), channel, inbox id or agent id; `null` for
+    /// The day (`YYYY-MM-DD`), hour (`YYYY-MM-DDTHH:MM±HH:MM`, local, with
+    /// its offset), channel, inbox id or agent id; `null` for
     /// traffic without an agent (and for the totals).
     pub key: Option<String>,
     pub conversations_opened: i64,
@@ -241,14 +244,62 @@ pub fn day_buckets(
 ) -> Option<Vec<Bucket>> {
     let mut out = Vec::new();
     let mut start = local_day_start(from, offset_at)?;
+    let mut offset = offset_at(start)?;
     for day in from..=to {
-        let end = local_day_start(day + 1, offset_at)?;
+        // Most days start at the previous day's offset: one look-up
+        // confirms it; a change of offset takes the careful way.
+        let wall = (day + 1).checked_mul(DAY_MS)?;
+        let guess = wall - offset;
+        let end = if offset_at(guess)? == offset {
+            guess
+        } else {
+            let end = local_day_start(day + 1, offset_at)?;
+            offset = offset_at(end)?;
+            end
+        };
         out.push(Bucket {
             key: format_date(day),
             start,
             end,
         });
         start = end;
+    }
+    Some(out)
+}
+
+/// One bucket per local hour of the days `from` to `to`: 23 or 25 on a day
+/// the clocks change. Keys are local times with their offset, so the hour
+/// a fall-back change repeats is two distinct keys.
+pub fn hour_buckets(
+    from: i64,
+    to: i64,
+    offset_at: &impl Fn(i64) -> Option<i64>,
+) -> Option<Vec<Bucket>> {
+    const HOUR_MS: i64 = 3600 * 1000;
+    let mut out = Vec::new();
+    for day in day_buckets(from, to, offset_at)? {
+        let mut start = day.start;
+        while start < day.end {
+            let end = (start + HOUR_MS).min(day.end);
+            let offset = offset_at(start)?;
+            let wall = start + offset;
+            let minutes = wall.rem_euclid(DAY_MS) / 60_000;
+            let off = offset.abs() / 60_000;
+            out.push(Bucket {
+                key: format!(
+                    "{}T{:02}:{:02}{}{:02}:{:02}",
+                    format_date(wall.div_euclid(DAY_MS)),
+                    minutes / 60,
+                    minutes % 60,
+                    if offset < 0 { '-' } else { '+' },
+                    off / 60,
+                    off % 60
+                ),
+                start,
+                end,
+            });
+            start = end;
+        }
     }
     Some(out)
 }
@@ -333,6 +384,69 @@ mod tests {
         assert_eq!(b[0].start, day * DAY_MS + 5 * H);
         assert_eq!(b[0].end - b[0].start, 23 * H);
         assert_eq!(b[1].end - b[1].start, 24 * H);
+    }
+
+    #[test]
+    fn buckets_agree_with_the_careful_way_across_changes() {
+        let from = parse_date("2026-02-01").unwrap();
+        let spring = parse_date("2026-03-08").unwrap() * DAY_MS + 7 * H;
+        let fall = parse_date("2026-11-01").unwrap() * DAY_MS + 6 * H;
+        let zone = move |t: i64| {
+            Some(if (spring..fall).contains(&t) {
+                -4 * H
+            } else {
+                -5 * H
+            })
+        };
+        let b = day_buckets(from, from + 365, &zone).unwrap();
+        for (i, bucket) in b.iter().enumerate() {
+            let day = from + i as i64;
+            assert_eq!(bucket.key, format_date(day));
+            assert_eq!(
+                Some(bucket.start),
+                local_day_start(day, &zone),
+                "{}",
+                bucket.key
+            );
+            assert_eq!(
+                Some(bucket.end),
+                local_day_start(day + 1, &zone),
+                "{}",
+                bucket.key
+            );
+        }
+        let lengths: Vec<i64> = b
+            .iter()
+            .map(|x| (x.end - x.start) / H)
+            .filter(|h| *h != 24)
+            .collect();
+        assert_eq!(lengths, [23, 25]);
+    }
+
+    #[test]
+    fn hours_carry_their_offset_and_follow_clock_changes() {
+        let kolkata = |_t: i64| Some(5 * H + 30 * 60 * 1000);
+        let day = parse_date("2026-12-01").unwrap();
+        let h = hour_buckets(day, day, &kolkata).unwrap();
+        assert_eq!(h.len(), 24);
+        assert_eq!(h[0].key, "2026-12-01T00:00+05:30");
+        assert_eq!(h[23].key, "2026-12-01T23:00+05:30");
+        assert_eq!(h[0].start % SLOT_MS, 0);
+        let fall_day = parse_date("2026-11-01").unwrap();
+        let fall = fall_day * DAY_MS + 6 * H; // 02:00 at UTC−4 → 01:00 at UTC−5
+        let zone = move |t: i64| Some(if t < fall { -4 * H } else { -5 * H });
+        let h = hour_buckets(fall_day, fall_day, &zone).unwrap();
+        let keys: Vec<&str> = h.iter().map(|b| b.key.as_str()).take(4).collect();
+        assert_eq!(
+            keys,
+            [
+                "2026-11-01T00:00-04:00",
+                "2026-11-01T01:00-04:00",
+                "2026-11-01T01:00-05:00",
+                "2026-11-01T02:00-05:00"
+            ]
+        );
+        assert_eq!(h.len(), 25);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
 pub struct TimeZone {
-    format_to_parts: Function,
+    format: Function,
     formatter: JsValue,
 }
 
@@ -40,44 +40,41 @@ impl TimeZone {
         let args = Array::of2(&JsValue::from_str("en-US"), &options);
         // A zone the runtime does not know throws a RangeError here.
         let formatter = Reflect::construct(&ctor, &args).ok()?;
-        let format_to_parts: Function = get(&formatter, "formatToParts")?.dyn_into().ok()?;
-        Some(TimeZone {
-            format_to_parts,
-            formatter,
-        })
+        // `format` is a bound getter: read once, call with any receiver.
+        let format: Function = get(&formatter, "format")?.dyn_into().ok()?;
+        let zone = TimeZone { format, formatter };
+        zone.offset_at(0).map(|_| zone)
     }
 
     /// The zone's offset from UTC at instant `t` (ms since the epoch, east
     /// positive), to the second.
     pub fn offset_at(&self, t: i64) -> Option<i64> {
         let date = js_sys::Date::new(&JsValue::from_f64(t as f64));
-        let parts: Array = self
-            .format_to_parts
+        // en-US, numeric, h23: "12/1/2026, 21:05:09" — one call, one string.
+        let text = self
+            .format
             .call1(&self.formatter, &date)
             .ok()?
-            .dyn_into()
-            .ok()?;
-        let mut f = [0i64; 6]; // year, month, day, hour, minute, second
-        for part in parts.iter() {
-            let kind = get(&part, "type")?.as_string()?;
-            let slot = match kind.as_str() {
-                "year" => 0,
-                "month" => 1,
-                "day" => 2,
-                "hour" => 3,
-                "minute" => 4,
-                "second" => 5,
-                _ => continue,
-            };
-            let value: i64 = get(&part, "value")?.as_string()?.parse().ok()?;
-            if let Some(field) = f.get_mut(slot) {
-                *field = value;
-            }
-        }
-        let [year, month, day, hour, minute, second] = f;
-        let days = switchboard_core::report::parse_date(&format!("{year:04}-{month:02}-{day:02}"))?;
-        // Some engines write midnight as 24 even in h23.
-        let wall = days * 86_400_000 + (hour % 24) * 3_600_000 + minute * 60_000 + second * 1000;
+            .as_string()?;
+        let wall = parse_en_us(&text)?;
         Some(wall - (t - t.rem_euclid(1000)))
     }
+}
+
+/// "M/D/YYYY, HH:MM:SS" → wall-clock ms since the epoch.
+fn parse_en_us(text: &str) -> Option<i64> {
+    let (date, time) = text.split_once(", ")?;
+    let mut d = date.split('/');
+    let (month, day, year) = (d.next()?, d.next()?, d.next()?);
+    let mut t = time.split(':');
+    let (h, m, s) = (t.next()?, t.next()?, t.next()?);
+    let num = |x: &str| x.trim().parse::<i64>().ok();
+    let days = switchboard_core::report::parse_date(&format!(
+        "{:04}-{:02}-{:02}",
+        num(year)?,
+        num(month)?,
+        num(day)?
+    ))?;
+    // Some engines write midnight as 24 even in h23.
+    Some(days * 86_400_000 + (num(h)? % 24) * 3_600_000 + num(m)? * 60_000 + num(s)? * 1000)
 }

@@ -385,6 +385,7 @@ impl WorkspaceObject {
                 .exec(statement, vec![text(&id)])
                 .map_err(sql_err("erasing a conversation from the index"))?;
         }
+        super::reports::forget(&self.sql, &id)?;
         // FTS5 keeps deleted terms in old segments until they are merged.
         self.sql
             .exec("INSERT INTO docs_fts(docs_fts) VALUES ('optimize')", None)

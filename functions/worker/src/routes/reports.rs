@@ -9,20 +9,24 @@ use crate::http::{json, query, ApiError, ApiResult};
 use crate::objects;
 use crate::time_zone::TimeZone;
 use switchboard_core::report::{
-    day_buckets, local_day_start, parse_date, Bucket, GroupBy, ReportAnswer, ReportQuery,
+    day_buckets, hour_buckets, local_day_start, parse_date, Bucket, GroupBy, ReportAnswer,
+    ReportQuery,
 };
 use worker::{Env, Method, Request, Response};
 
-/// The longest range one report covers.
+/// The longest range one report covers (by hour: 31 days).
 const MAX_DAYS: i64 = 366;
+const MAX_HOUR_DAYS: i64 = 31;
 
-/// # `GET /api/reports?from=YYYY-MM-DD&to=YYYY-MM-DD&group_by=day|channel|inbox|agent`
+/// # `GET /api/reports?from=YYYY-MM-DD&to=YYYY-MM-DD&group_by=day|hour|channel|inbox|agent`
 /// Figures for the local days `from` to `to` (inclusive, at most 366) in
 /// the workspace's time zone (`settings.time_zone`, an IANA name; UTC when
 /// unset): conversations opened and resolved, messages in and out, first
 /// response and resolution times (count, median and 90th percentile,
 /// nearest-rank, in ms). `group_by=day` (the default) gives one row per
-/// day, empty days included; `channel`, `inbox` and `agent` one row per
+/// day, empty days included; `hour` one per local hour (at most 31 days;
+/// keys carry the offset, so a repeated hour is two keys); `channel`,
+/// `inbox` and `agent` one row per
 /// value with traffic in the range (`key: null` is traffic without an
 /// agent). `totals` covers the whole range. Any agent of the workspace may
 /// read it; it only ever sees its own workspace's rollups. 400 for a bad
@@ -45,9 +49,14 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
     let group_by = match query(&req, "group_by") {
         None => GroupBy::Day,
         Some(g) => GroupBy::parse(&g).ok_or_else(|| {
-            ApiError::bad_request("group_by must be day, channel, inbox or agent")
+            ApiError::bad_request("group_by must be day, hour, channel, inbox or agent")
         })?,
     };
+    if group_by == GroupBy::Hour && to - from >= MAX_HOUR_DAYS {
+        return Err(ApiError::bad_request(format!(
+            "group_by=hour covers at most {MAX_HOUR_DAYS} days"
+        )));
+    }
     let workspace = accounts_db::workspace(&database, &agent.workspace_id)
         .await?
         .ok_or_else(|| ApiError::not_found("workspace"))?;
@@ -66,6 +75,7 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
     let offset = |t: i64| zone.offset_at(t);
     let buckets = match group_by {
         GroupBy::Day => day_buckets(from, to, &offset),
+        GroupBy::Hour => hour_buckets(from, to, &offset),
         _ => local_day_start(from, &offset)
             .zip(local_day_start(to + 1, &offset))
             .map(|(start, end)| {

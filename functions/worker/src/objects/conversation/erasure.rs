@@ -24,8 +24,11 @@ impl ConversationObject {
         self.outbox_next.set(Some(None));
         self.sql
             .exec(SCHEMA, None)
+            .and_then(|_| self.sql.exec(ADDED_INDEXES, None))
             .map_err(sql_err("recreating the tables after erasure"))?;
         self.last_seq.set(0);
+        self.first_inbound.set(None);
+        self.first_reply.set(None);
         // What is left to do, with ids only: nothing of the contact.
         self.sql
             .exec(

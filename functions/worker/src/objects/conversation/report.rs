@@ -77,7 +77,11 @@ impl ConversationObject {
                 }
             }
         }
-        self.resolutions(conv, first_inbound, after, upto, &mut facts)?;
+        // `seq` is gapless and every message is an event: when the range
+        // holds only messages there is no status change to read.
+        if upto - after > rows.len() as i64 {
+            self.resolutions(conv, first_inbound, after, upto, &mut facts)?;
+        }
         Ok(facts)
     }
 

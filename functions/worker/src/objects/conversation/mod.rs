@@ -93,7 +93,13 @@ CREATE TABLE IF NOT EXISTS messages (
   id TEXT PRIMARY KEY, seq INTEGER NOT NULL, direction TEXT NOT NULL, kind TEXT NOT NULL,
   text TEXT NOT NULL, content TEXT NOT NULL, platform_id TEXT UNIQUE, status TEXT NOT NULL,
   error TEXT, reply_to TEXT, sender_id TEXT, created_at INTEGER NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER, client_id TEXT, sent_at INTEGER
+  attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER, client_id TEXT, sent_at INTEGER,
+  translation TEXT, translate_due INTEGER, translate_attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS translation_state (
+  one INTEGER PRIMARY KEY CHECK (one = 1),
+  translated_seq INTEGER NOT NULL DEFAULT 0,
+  language TEXT, language_source TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_by_seq ON messages(seq);
 CREATE INDEX IF NOT EXISTS outbox ON messages(next_attempt_at) WHERE status = 'pending';
@@ -261,7 +267,6 @@ impl DurableObject for ConversationObject {
         if let Err(e) = sql.exec(SCHEMA, None) {
             worker::console_error!("conversation object: creating its tables failed: {e}");
         }
-        translate::create_tables(&sql);
         for (table, column, decl) in ADDED_COLUMNS.into_iter().chain(translate::ADDED) {
             add_column_if_missing(&sql, table, column, decl);
         }

@@ -14,15 +14,9 @@ use super::*;
 use crate::translation::{self as tr, Setup};
 use switchboard_core::translation::{self as core_tr, detect, language, Translation};
 
-const TABLES: &str = "
-CREATE TABLE IF NOT EXISTS translation_state (
-  one INTEGER PRIMARY KEY CHECK (one = 1),
-  translated_seq INTEGER NOT NULL DEFAULT 0,
-  language TEXT, language_source TEXT
-);
-";
-
-/// Message columns translation adds.
+/// Message columns translation adds, for objects created before them (new
+/// ones, and erased ones rebuilt, get them and `translation_state` from
+/// `SCHEMA`).
 pub(super) const ADDED: [(&str, &str, &str); 3] = [
     // The Translation JSON (Message.translation).
     ("messages", "translation", "TEXT"),
@@ -43,12 +37,6 @@ const INBOUND_TIMEOUT: Duration = Duration::from_secs(10);
 const INBOUND_ATTEMPTS: i64 = 4;
 /// Inbound messages translated per alarm; the rest on the next.
 const PER_ALARM: i64 = 20;
-
-pub(super) fn create_tables(sql: &SqlStorage) {
-    if let Err(e) = sql.exec(TABLES, None) {
-        worker::console_error!("conversation object: creating its translation table failed: {e}");
-    }
-}
 
 #[derive(Deserialize, Default)]
 struct TranslationState {

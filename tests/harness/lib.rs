@@ -7,11 +7,13 @@
 
 pub mod api;
 pub mod fake_platform;
+pub mod fake_translate;
 pub mod server;
 pub mod sign;
 pub mod ws;
 
 pub use api::Api;
 pub use fake_platform::{FakePlatform, Recorded};
+pub use fake_translate::FakeTranslate;
 pub use server::{Server, ServerOptions};
 pub use ws::Live;

@@ -17,6 +17,7 @@ mod secrets;
 mod slice;
 mod tenancy;
 mod tools;
+mod translation;
 mod upgrade;
 mod webhooks;
 mod widget;

@@ -25,5 +25,6 @@ pub mod sealing;
 pub mod search;
 pub mod token;
 pub mod transcript;
+pub mod translation;
 pub mod verify;
 pub mod wire;

@@ -318,6 +318,10 @@ pub struct Message {
     pub client_id: Option<String>,
     /// Milliseconds since the Unix epoch.
     pub created_at: i64,
+    /// The automatic translation beside the original (inbound: for the
+    /// agents; outbound: what the customer was sent), or why there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translation: Option<crate::translation::Translation>,
 }
 
 #[cfg(test)]

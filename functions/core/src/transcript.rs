@@ -197,6 +197,7 @@ mod tests {
                 reply_to: None,
                 sender_id: None,
                 client_id: None,
+                translation: None,
                 created_at: 0,
             }],
             exported_at: 0,

@@ -21,6 +21,9 @@ pub struct Event {
 /// What happened. JSON: `{"seq": 7, "at": …, "type": "message_created", …}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+// Built, serialized and dropped at once, never held in bulk: the size of
+// the message variant costs nothing worth a Box at every construction.
+#[allow(clippy::large_enum_variant)]
 pub enum EventBody {
     /// A message was stored (inbound, outbound, note or activity).
     MessageCreated { message: Message },
@@ -65,6 +68,12 @@ pub enum EventBody {
     },
     /// An agent (or the visitor) has read up to `read_seq`.
     Read { reader: String, read_seq: i64 },
+    /// A message's translation arrived (or failed: `translation.error`),
+    /// after the message itself; clients put it beside the original.
+    MessageTranslated {
+        message_id: String,
+        translation: crate::translation::Translation,
+    },
 }
 
 impl EventBody {
@@ -77,6 +86,7 @@ impl EventBody {
             EventBody::ContactUpdated { .. } => "contact_updated",
             EventBody::Labels { .. } => "labels",
             EventBody::Read { .. } => "read",
+            EventBody::MessageTranslated { .. } => "message_translated",
         }
     }
 
@@ -88,7 +98,9 @@ impl EventBody {
             EventBody::MessageCreated { message } => !message.content.leaves_switchboard(),
             EventBody::Assigned { .. }
             | EventBody::ContactUpdated { .. }
-            | EventBody::Labels { .. } => true,
+            | EventBody::Labels { .. }
+            // Translations of customers' messages are for the agents.
+            | EventBody::MessageTranslated { .. } => true,
             EventBody::MessageStatus { .. }
             | EventBody::ConversationStatus { .. }
             | EventBody::Read { .. } => false,
@@ -214,6 +226,7 @@ mod tests {
                     sender_id: None,
                     client_id: None,
                     created_at: 1,
+                    translation: None,
                 },
             },
         };

@@ -26,6 +26,7 @@ mod routes;
 mod runtime;
 mod sealing;
 mod time_zone;
+mod translation;
 
 pub use objects::conversation::ConversationObject;
 pub use objects::workspace::WorkspaceObject;

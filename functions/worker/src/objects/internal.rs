@@ -34,6 +34,9 @@ pub struct SendRequest {
     /// The agent's client's id for the message: a repeat is stored once.
     #[serde(default)]
     pub client_id: Option<String>,
+    /// `Some(false)`: send the original, not a translation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translate: Option<bool>,
 }
 
 /// `POST /index` on a workspace: a conversation's current summary and the

@@ -22,6 +22,9 @@
 //! - `POST /visitor`, `POST /visit`, `GET /visitors`, `POST /throttle`,
 //!   `POST /offline`: website visitors (see `workspace/visitors.rs`); the
 //!   alarm turns visitors whose heartbeats stopped idle, then offline.
+//! - `POST /translation/begin`, `POST /translation/put`, `GET
+//!   /translation/usage`: the translation cache and daily usage (see
+//!   `workspace/translation.rs`).
 
 use super::internal::{IndexUpdate, RoundRobinAnswer, WorkspaceErase};
 use super::schema::Schema;
@@ -43,7 +46,7 @@ use worker::{
 /// The object's tables, versioned (see `objects::schema`).
 const SCHEMA: Schema = Schema {
     object: "workspace object",
-    tables: &[TABLES, super::reports::SCHEMA],
+    tables: &[TABLES, super::reports::SCHEMA, translation::SCHEMA],
     added_columns: &[],
     after_columns: &[],
     steps: &[
@@ -89,6 +92,7 @@ CREATE TABLE IF NOT EXISTS feed (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, b
 CREATE TABLE IF NOT EXISTS round_robin (one INTEGER PRIMARY KEY CHECK (one = 1), last_agent TEXT NOT NULL);
 ";
 
+mod translation;
 mod visitors;
 
 #[durable_object]
@@ -153,6 +157,9 @@ impl DurableObject for WorkspaceObject {
             (Method::Post, "/round-robin") => self.round_robin(),
             (Method::Post, "/erase") => self.erase(&mut req).await,
             (Method::Post, "/report") => self.report(&mut req).await,
+            (Method::Post, "/translation/begin") => self.translation_begin(&mut req).await,
+            (Method::Post, "/translation/put") => self.translation_put(&mut req).await,
+            (Method::Get, "/translation/usage") => self.translation_usage(),
             _ => Err(ApiError::not_found("workspace route")),
         };
         match result {

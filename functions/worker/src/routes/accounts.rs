@@ -220,7 +220,7 @@ mod double_option {
     }
 }
 
-fn check_language(tag: &str) -> ApiResult<String> {
+pub(super) fn check_language(tag: &str) -> ApiResult<String> {
     let ok = !tag.is_empty()
         && tag.len() <= 35
         && tag.split('-').all(|part| {

@@ -30,6 +30,10 @@ struct ConversationIn {
     assignee: Option<Option<String>>,
     #[serde(default)]
     labels: Option<Vec<String>>,
+    /// The customer's language (translation's target); null: back to the
+    /// platform's or the detected one.
+    #[serde(default, deserialize_with = "present")]
+    language: Option<Option<String>>,
 }
 
 /// Labels trimmed, without repeats, in the order given; refused when
@@ -64,6 +68,9 @@ pub fn clean_labels(labels: Vec<String>) -> ApiResult<Vec<String>> {
 ///   also reopens a resolved conversation.
 /// - `assignee`: an agent id of this workspace, or `null` to unassign.
 /// - `labels`: the whole list (replaces it).
+/// - `language`: the customer's language (`de`, `pt-BR`), what agents'
+///   replies are translated into; `null` goes back to the platform's or the
+///   detected one. Alone, answered with `{language, language_source}`.
 ///
 /// Every change is an event in the conversation's log (`conversation_status`,
 /// `assigned`, `labels`), pushed live, and reaches the list and its filters.
@@ -77,9 +84,18 @@ pub async fn patch(mut req: Request, env: &Env, id: &str) -> ApiResult<Response>
         && input.assignee.is_none()
         && input.labels.is_none()
     {
+        if let Some(language) = input.language {
+            return super::translation::set_language(env, &agent.workspace_id, id, language).await;
+        }
         return Err(ApiError::bad_request(
-            "send at least one of status, snoozed_until, assignee, labels",
+            "send at least one of status, snoozed_until, assignee, labels, language",
         ));
+    }
+    if let Some(language) = input.language.clone() {
+        let set = super::translation::set_language(env, &agent.workspace_id, id, language).await?;
+        if set.status_code() != 200 {
+            return Ok(set);
+        }
     }
     if let Some(Some(assignee)) = &input.assignee {
         let database = db::database(env)?;

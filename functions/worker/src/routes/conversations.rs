@@ -97,6 +97,9 @@ struct WriteIn {
     canned: Option<String>,
     #[serde(default)]
     kind: Option<String>,
+    /// false: send the original even when the workspace translates.
+    #[serde(default)]
+    translate: Option<bool>,
     /// The client's own id for the message, so a retry is stored once.
     #[serde(default)]
     client_id: Option<String>,
@@ -163,6 +166,7 @@ pub async fn write(mut req: Request, env: &Env, id: &str) -> ApiResult<Response>
         agent_id: agent.agent_id.clone(),
         content,
         client_id,
+        translate: input.translate,
     })
     .map_err(|e| ApiError::internal("serializing a send", e))?;
     let stub = objects::conversation_stub(env, &agent.workspace_id, id)?;

@@ -10,6 +10,7 @@ mod feed;
 mod inboxes;
 mod reports;
 mod team;
+mod translation;
 mod webhooks;
 mod widget;
 mod workspace;
@@ -65,6 +66,13 @@ async fn route(req: Request, env: Env) -> Result<Response> {
         (Method::Patch, ["api", "inboxes", id]) => inboxes::update(req, &env, id).await,
         (Method::Delete, ["api", "inboxes", id]) => inboxes::delete(req, &env, id).await,
         (Method::Get, ["api", "conversations"]) => conversations::list(req, &env).await,
+        (Method::Post, ["api", "conversations", id, "messages", message_id, "translate"]) => {
+            translation::translate(req, &env, id, message_id).await
+        }
+        (Method::Get, ["api", "workspace", "translation"]) => translation::usage(req, &env).await,
+        (Method::Get, ["api", "conversations", id, "language"]) => {
+            translation::get_language(req, &env, id).await
+        }
         (Method::Get, ["api", "conversations", id, "messages"]) => {
             conversations::messages(req, &env, id).await
         }

@@ -22,8 +22,8 @@ impl ConversationObject {
             .sql
             .exec(
                 "INSERT INTO messages (id, seq, direction, kind, text, content, platform_id, status, \
-                 error, reply_to, sender_id, created_at, next_attempt_at, client_id, sent_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                 error, reply_to, sender_id, created_at, next_attempt_at, client_id, sent_at, translation) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 vec![
                     text(&m.id),
                     int(m.seq),
@@ -40,6 +40,11 @@ impl ConversationObject {
                     next_attempt_at.map(int).unwrap_or(SqlStorageValue::Null),
                     opt_text(m.client_id.as_deref()),
                     sent_at.map(int).unwrap_or(SqlStorageValue::Null),
+                    m.translation
+                        .as_ref()
+                        .and_then(|t| serde_json::to_string(t).ok())
+                        .map(SqlStorageValue::from)
+                        .unwrap_or(SqlStorageValue::Null),
                 ],
             )
             .map_err(sql_err("storing a message"))?
@@ -214,6 +219,7 @@ impl ConversationObject {
             sender_id: None,
             client_id: None,
             created_at: now,
+            translation: None,
         };
         // When it was written, as the platform says; never in the future,
         // so a wrong clock can neither hold WhatsApp's window open nor put

@@ -20,6 +20,8 @@
 //!   no longer overwritten by the platform.
 //! - `GET /export` — the transcript (`Transcript` JSON).
 //! - `POST /open` — a website visitor's session: creates the row, no event.
+//! - `POST /translate` — translates a stored message on request;
+//!   `GET`/`PATCH /language` — the customer's language (see `translate`).
 //! - `POST /erase` — deletes all of its storage and closes its sockets,
 //!   then has the workspace forget the conversation and records the audit
 //!   entry; both are retried by the alarm until done.
@@ -42,6 +44,7 @@ mod log;
 mod outbox;
 mod report;
 mod tools;
+mod translate;
 mod visitor;
 
 use super::internal::{
@@ -91,7 +94,13 @@ CREATE TABLE IF NOT EXISTS messages (
   id TEXT PRIMARY KEY, seq INTEGER NOT NULL, direction TEXT NOT NULL, kind TEXT NOT NULL,
   text TEXT NOT NULL, content TEXT NOT NULL, platform_id TEXT UNIQUE, status TEXT NOT NULL,
   error TEXT, reply_to TEXT, sender_id TEXT, created_at INTEGER NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER, client_id TEXT, sent_at INTEGER
+  attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER, client_id TEXT, sent_at INTEGER,
+  translation TEXT, translate_due INTEGER, translate_attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS translation_state (
+  one INTEGER PRIMARY KEY CHECK (one = 1),
+  translated_seq INTEGER NOT NULL DEFAULT 0,
+  language TEXT, language_source TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_by_seq ON messages(seq);
 CREATE INDEX IF NOT EXISTS outbox ON messages(next_attempt_at) WHERE status = 'pending';
@@ -115,7 +124,7 @@ const SCHEMA: Schema = Schema {
 };
 
 /// Columns added after the first release, for objects created before them.
-const ADDED_COLUMNS: [(&str, &str, &str); 5] = [
+const ADDED_COLUMNS: [(&str, &str, &str); 8] = [
     // Labels arrived after the first release's objects had their table.
     ("conversation", "labels", "TEXT NOT NULL DEFAULT '[]'"),
     ("conversation", "snoozed_until", "INTEGER"),
@@ -125,6 +134,16 @@ const ADDED_COLUMNS: [(&str, &str, &str); 5] = [
     ("messages", "client_id", "TEXT"),
     // When the platform says the message was written (reports count by it).
     ("messages", "sent_at", "INTEGER"),
+    // Translation (`translate.rs`): the Translation JSON (Message.translation),
+    // when an inbound message's translation is next tried (NULL: not
+    // queued), and how often it was.
+    ("messages", "translation", "TEXT"),
+    ("messages", "translate_due", "INTEGER"),
+    (
+        "messages",
+        "translate_attempts",
+        "INTEGER NOT NULL DEFAULT 0",
+    ),
 ];
 
 /// Indexes on added columns, made once those columns exist.
@@ -221,10 +240,12 @@ struct MessageRow {
     created_at: i64,
     attempts: i64,
     client_id: Option<String>,
+    #[serde(default)]
+    translation: Option<String>,
 }
 
 const MESSAGE_COLUMNS: &str = "id, seq, direction, text, content, platform_id, status, error, \
-     reply_to, sender_id, created_at, attempts, client_id";
+     reply_to, sender_id, created_at, attempts, client_id, translation";
 
 impl ConversationRow {
     fn contact(&self) -> Contact {
@@ -254,6 +275,10 @@ impl MessageRow {
             sender_id: self.sender_id,
             client_id: self.client_id,
             created_at: self.created_at,
+            translation: self
+                .translation
+                .as_deref()
+                .and_then(|t| serde_json::from_str(t).ok()),
         })
     }
 }
@@ -302,6 +327,9 @@ impl DurableObject for ConversationObject {
             (Method::Get, "/export") => self.export(&req),
             (Method::Post, "/erase") => self.erase(&mut req).await,
             (Method::Post, "/open") => self.open_for_visitor(&mut req).await,
+            (Method::Post, "/translate") => self.translate_on_request(&mut req).await,
+            (Method::Get, "/language") => self.get_language(&req),
+            (Method::Patch, "/language") => self.patch_language(&mut req).await,
             _ => Err(ApiError::not_found("conversation route")),
         };
         match result {
@@ -323,6 +351,8 @@ impl DurableObject for ConversationObject {
         }
         self.retry_outbox(now).await;
         let index_ok = self.notify_index().await;
+        // After the index: a slow provider never holds the list back.
+        self.translate_inbound(now).await;
         self.schedule_alarm(if index_ok && erasure_ok {
             None
         } else {

@@ -21,7 +21,13 @@ impl ConversationObject {
         } else {
             None
         };
-        // The inbox read let other requests in: the twin of this one may
+        // Into the customer's language, waiting at most a few seconds.
+        let translation = if inbox.is_some() {
+            self.outbound_translation(&conv, &body).await
+        } else {
+            None
+        };
+        // The inbox read (and the translation) let other requests in: the twin of this one may
         // have been stored meanwhile. From here to the insert nothing
         // awaits, so the check and the write are one turn of the object.
         if let Some(stored) = self.repeat_of(&conv, &body)? {
@@ -51,6 +57,7 @@ impl ConversationObject {
             sender_id: Some(body.agent_id),
             client_id: body.client_id,
             created_at: now,
+            translation,
         };
         if let Some(inbox) = inbox.as_ref().filter(|_| leaves) {
             // Refuse up front what the channel cannot send (a closed
@@ -62,7 +69,7 @@ impl ConversationObject {
                 .build_send(
                     &send_context(&config, &conv, now, &key),
                     &conv.contact(),
-                    &message.content,
+                    &translate::sent_content(&message.content, message.translation.as_ref()),
                     None,
                 )
                 .map_err(|reason| ApiError::new(422, reason))?;
@@ -167,7 +174,13 @@ impl ConversationObject {
             Ok(inbox) => {
                 let config = Config::from_env(&self.env);
                 let key = format!("{}/{}", conv.id, row.id);
-                let content: Option<Content> = serde_json::from_str(&row.content).ok();
+                let translation = row
+                    .translation
+                    .as_deref()
+                    .and_then(|t| serde_json::from_str(t).ok());
+                let content: Option<Content> = serde_json::from_str::<Content>(&row.content)
+                    .ok()
+                    .map(|c| translate::sent_content(&c, translation.as_ref()));
                 match content.map(|c| {
                     inbox.settings.build_send(
                         &send_context(&config, conv, now, &key),

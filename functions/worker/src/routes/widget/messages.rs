@@ -24,13 +24,17 @@ struct MessageIn {
     client_id: Option<String>,
     name: Option<String>,
     email: Option<String>,
+    /// The visitor's browser language (`navigator.language`): the
+    /// conversation's customer language, what replies are translated into.
+    #[serde(default)]
+    language: Option<String>,
     /// Left with the leave-a-message form (no agent online, or outside
     /// business hours): agents find it under `?offline=true`.
     #[serde(default)]
     offline: bool,
 }
 
-/// # `POST /api/widget/messages` `{text, client_id?, name?, email?, offline?}`
+/// # `POST /api/widget/messages` `{text, client_id?, name?, email?, language?, offline?}`
 /// The visitor writes. Stored in the conversation before the 201; a retry
 /// with the same `client_id` is stored once. `offline: true` (the
 /// leave-a-message form; `email` required) marks the conversation offline
@@ -56,6 +60,14 @@ pub async fn write(mut req: Request, env: &Env, cors: &Cors) -> ApiResult<Respon
         external_id: v.external_id.clone(),
         name: optional_text("name", input.name, 100)?,
         email: optional_text("email", input.email, 254)?,
+        language: match input.language.as_deref() {
+            None => None,
+            Some(l) => Some(
+                switchboard_core::translation::language::normalize(l).ok_or_else(|| {
+                    ApiError::bad_request("language must be a language tag such as de or pt-BR")
+                })?,
+            ),
+        },
         ..Contact::default()
     };
     if input.offline && !contact.email.as_deref().is_some_and(|e| e.contains('@')) {

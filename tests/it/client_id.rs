@@ -44,6 +44,25 @@ fn wait_sent(ws: &Workspace, cv: &str) -> Value {
     }
 }
 
+/// Waits until every stored reply has left (status `sent`): by then each
+/// platform call has been answered, so the fake's count is final (a sent
+/// reply is never sent again).
+fn wait_all_sent(ws: &Workspace, cv: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let out = outbound(ws, cv);
+        let leaving: Vec<_> = out
+            .iter()
+            .filter(|m| m["kind"] != "note" && m["status"] != "sent")
+            .collect();
+        if leaving.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never sent: {leaving:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 #[test]
 fn a_retry_after_a_timeout_is_stored_and_sent_once() {
     let (graph, server, ws, cv) = setup("cid-retry");
@@ -83,7 +102,6 @@ fn a_retry_after_a_timeout_is_stored_and_sent_once() {
     assert_eq!(again.body["status"], "sent");
     assert_eq!(again.body["platform_id"], sent["platform_id"]);
 
-    std::thread::sleep(Duration::from_millis(500));
     let sends = graph.requests();
     assert_eq!(sends.len(), 1, "the platform got exactly one send");
     assert_eq!(
@@ -128,7 +146,6 @@ fn two_identical_posts_at_once_store_one_message() {
 
     let sent = wait_sent(&ws, &cv);
     assert_eq!(sent["id"], answers[0].body["id"]);
-    std::thread::sleep(Duration::from_millis(500));
     assert_eq!(
         graph.requests().len(),
         1,
@@ -186,7 +203,7 @@ fn a_bad_or_reused_client_id_is_refused_and_nothing_is_stored() {
         .map(|m| m["text"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(texts, ["first", "plain", "plain"]);
-    std::thread::sleep(Duration::from_millis(300));
+    wait_all_sent(&ws, &cv);
     assert_eq!(graph.requests().len(), 3);
 
     // A client_id is per conversation: another conversation may reuse it.

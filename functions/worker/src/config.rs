@@ -5,17 +5,24 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use worker::Env;
 
 static LOGGED_NO_SESSION_SECRET: AtomicBool = AtomicBool::new(false);
+/// Seen set once: a running isolate's secrets do not change, so later
+/// requests skip the lookup.
+static SESSION_SECRET_SEEN: AtomicBool = AtomicBool::new(false);
 
 /// Every `/api` route signs or checks tokens: without `SESSION_SECRET` they
 /// would hand out tokens no later request accepts. Refuse clearly instead
 /// (503 naming the setting), and log it once per isolate.
 pub fn require_session_secret(env: &Env) -> Result<(), ApiError> {
+    if SESSION_SECRET_SEEN.load(Ordering::Relaxed) {
+        return Ok(());
+    }
     let set = env
         .secret("SESSION_SECRET")
         .map(|s| s.to_string())
         .or_else(|_| env.var("SESSION_SECRET").map(|s| s.to_string()))
         .is_ok_and(|s| !s.trim().is_empty());
     if set {
+        SESSION_SECRET_SEEN.store(true, Ordering::Relaxed);
         return Ok(());
     }
     if !LOGGED_NO_SESSION_SECRET.swap(true, Ordering::Relaxed) {

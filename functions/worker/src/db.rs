@@ -37,6 +37,20 @@ pub(crate) fn agent_insert_err(what: &'static str) -> impl Fn(worker::Error) -> 
     }
 }
 
+/// A failed write of a canned response: a taken shortcode is the caller's 409.
+fn shortcode_err(what: &'static str) -> impl Fn(worker::Error) -> ApiError {
+    move |e| {
+        if e.to_string().contains("UNIQUE") {
+            ApiError::new(
+                409,
+                "this workspace already has a canned response with that shortcode",
+            )
+        } else {
+            ApiError::internal(what, e)
+        }
+    }
+}
+
 pub(crate) fn num(v: i64) -> JsValue {
     JsValue::from(v as f64)
 }
@@ -467,16 +481,7 @@ pub async fn create_canned(
     .map_err(d1_err("binding canned response insert"))?
     .run()
     .await
-    .map_err(|e| {
-        if e.to_string().contains("UNIQUE") {
-            ApiError::new(
-                409,
-                "this workspace already has a canned response with that shortcode",
-            )
-        } else {
-            ApiError::internal("inserting a canned response", e)
-        }
-    })?;
+    .map_err(shortcode_err("inserting a canned response"))?;
     Ok(())
 }
 
@@ -497,16 +502,7 @@ pub async fn update_canned(
     .map_err(d1_err("binding canned response update"))?
     .first::<CannedResponse>(None)
     .await
-    .map_err(|e| {
-        if e.to_string().contains("UNIQUE") {
-            ApiError::new(
-                409,
-                "this workspace already has a canned response with that shortcode",
-            )
-        } else {
-            ApiError::internal("updating a canned response", e)
-        }
-    })
+    .map_err(shortcode_err("updating a canned response"))
 }
 
 /// Deletes a canned response of the workspace; false when there was none.

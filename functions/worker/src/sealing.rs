@@ -18,8 +18,7 @@ pub struct Keys {
 }
 
 thread_local! {
-    /// (the raw settings they were parsed from, the keys).
-    static KEYS: RefCell<Option<(String, Rc<Keys>)>> = const { RefCell::new(None) };
+    static KEYS: RefCell<Option<Rc<Keys>>> = const { RefCell::new(None) };
 }
 
 static LOGGED_MISSING: AtomicBool = AtomicBool::new(false);
@@ -32,12 +31,15 @@ fn setting(env: &Env, name: &str) -> Option<String> {
         .filter(|s| !s.trim().is_empty())
 }
 
-/// Reads and caches the keys; a 503 naming the setting when it is missing
-/// or malformed (logged once per isolate, never with the value).
+/// Reads the keys once per isolate (a deployment's secrets do not change
+/// under a running isolate, so the hot path pays one thread-local check);
+/// a 503 naming the setting when it is missing or malformed (logged once
+/// per isolate, never with the value).
 pub fn install(env: &Env) -> Result<(), ApiError> {
-    let current = setting(env, "SECRETS_KEY");
-    let previous = setting(env, "SECRETS_KEY_PREVIOUS");
-    let Some(current) = current else {
+    if KEYS.with(|k| k.borrow().is_some()) {
+        return Ok(());
+    }
+    let Some(current) = setting(env, "SECRETS_KEY") else {
         if !LOGGED_MISSING.swap(true, Ordering::Relaxed) {
             worker::console_error!(
                 "SECRETS_KEY is not set: platform secrets cannot be sealed or opened. \
@@ -50,15 +52,6 @@ pub fn install(env: &Env) -> Result<(), ApiError> {
             "SECRETS_KEY is not set on this server: set it as a Worker secret (docs/DEPLOY.md)",
         ));
     };
-    let fingerprint = format!("{current}/{}", previous.as_deref().unwrap_or(""));
-    let fresh = KEYS.with(|k| {
-        k.borrow()
-            .as_ref()
-            .is_some_and(|(seen, _)| *seen == fingerprint)
-    });
-    if fresh {
-        return Ok(());
-    }
     let bad = |name: &str| {
         worker::console_error!(
             "{name} is not 64 hex digits (32 bytes); make one with `openssl rand -hex 32`"
@@ -70,15 +63,15 @@ pub fn install(env: &Env) -> Result<(), ApiError> {
     };
     let current = SealingKey::from_hex(&current).map_err(|_| bad("SECRETS_KEY"))?;
     let mut all = vec![current.clone()];
-    if let Some(previous) = previous {
+    if let Some(previous) = setting(env, "SECRETS_KEY_PREVIOUS") {
         all.push(SealingKey::from_hex(&previous).map_err(|_| bad("SECRETS_KEY_PREVIOUS"))?);
     }
-    KEYS.with(|k| *k.borrow_mut() = Some((fingerprint, Rc::new(Keys { current, all }))));
+    KEYS.with(|k| *k.borrow_mut() = Some(Rc::new(Keys { current, all })));
     Ok(())
 }
 
 fn keys() -> Option<Rc<Keys>> {
-    KEYS.with(|k| k.borrow().as_ref().map(|(_, keys)| keys.clone()))
+    KEYS.with(|k| k.borrow().clone())
 }
 
 /// Seals `plaintext` for the row `row_id` with the current key.

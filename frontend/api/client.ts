@@ -22,6 +22,8 @@ export type Agent = Req<S["Agent"], "id" | "name" | "role">;
 export type Inbox = Req<S["Inbox"], "id" | "channel" | "name">;
 export type CannedResponse = Req<S["CannedResponse"], "id" | "shortcode" | "text">;
 export type Status = "open" | "pending" | "resolved" | "snoozed";
+export type Translation = S["Translation"];
+export type CustomerLanguage = S["CustomerLanguage"];
 type VisitorRow = NonNullable<paths["/api/visitors"]["get"]["responses"][200]["content"]["application/json"]["visitors"]>[number];
 /** The page a website visitor is on. */
 export type Visit = NonNullable<S["Visit"]>;

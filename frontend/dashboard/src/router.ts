@@ -4,6 +4,7 @@
 import { createRouter, createWebHistory, type RouteLocationNormalized } from "vue-router";
 import InboxView from "./views/InboxView.vue";
 import { useSession } from "./stores/session";
+import { sections } from "./views/settings/sections";
 
 export const router = createRouter({
   history: createWebHistory(),
@@ -13,6 +14,14 @@ export const router = createRouter({
     { path: "/conversations/:id", name: "conversation", component: InboxView, props: true },
     { path: "/search", name: "search", component: () => import("./views/SearchView.vue") },
     { path: "/visitors", name: "visitors", component: () => import("./views/VisitorsView.vue") },
+    {
+      path: "/settings",
+      component: () => import("./views/settings/SettingsLayout.vue"),
+      children: [
+        { path: "", name: "settings", redirect: () => (sections[0] ? `/settings/${sections[0].path}` : "/") },
+        ...sections.map((s) => ({ path: s.path, name: `settings-${s.path}`, component: s.component, meta: { admin: s.admin } })),
+      ],
+    },
     { path: "/login", name: "login", component: () => import("./views/LoginView.vue"), meta: { public: true } },
     { path: "/signup", name: "signup", component: () => import("./views/SignupView.vue"), meta: { public: true } },
     { path: "/invitations/accept", alias: ["/invite", "/accept-invitation"], name: "accept", component: () => import("./views/AcceptInvitationView.vue"), meta: { public: true } },
@@ -32,5 +41,7 @@ router.beforeEach((to) => {
     return { name: "login", query: to.fullPath !== "/" ? { redirect: to.fullPath } : {} };
   }
   if (to.name === "login" && session.loggedIn) return backTo(to);
+  // A member asking for an admin page (a bookmark, a shared link) lands on the settings it can use.
+  if (to.meta.admin && session.me && session.me.role !== "admin") return { name: "settings" };
   return true;
 });

@@ -17,7 +17,12 @@ interface Message {
   kind: string;
   text: string;
   platform_id?: string | null;
+  /** An agent's reply in the visitor's language, when the workspace translates. */
+  translation?: { text?: string } | null;
 }
+
+/** What the visitor reads: an agent's reply as it was sent to them (translated), else as written. */
+const shownText = (m: Message): string => (m.direction === "outbound" && m.translation?.text) || m.text;
 
 type Listener = (data?: unknown) => void;
 
@@ -263,7 +268,7 @@ export class Widget {
    * sound, and — when the visitor has not written yet (an agent reaching
    * out) — the panel opens. */
   private arrived(m: Message, at: number): void {
-    this.emit("message:received", { text: m.text });
+    this.emit("message:received", { text: shownText(m) });
     if (this.isOpen) {
       this.markSeen();
       return;
@@ -307,7 +312,7 @@ export class Widget {
       this.shown.set(m.id, pending);
       return;
     }
-    if (!this.shown.has(m.id)) this.shown.set(m.id, this.bubble(m.text, m.direction === "inbound"));
+    if (!this.shown.has(m.id)) this.shown.set(m.id, this.bubble(shownText(m), m.direction === "inbound"));
   }
 
   private showPending(item: Outgoing): void {
@@ -324,7 +329,9 @@ export class Widget {
 
   private send(text: string, extra: Record<string, unknown> = {}): void {
     const { name, email } = this.api.saved;
+    // The browser's language is the customer's: agents' replies are translated into it.
     const body: Record<string, unknown> = { text, ...extra };
+    if (/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$/.test(navigator.language ?? "")) body.language = navigator.language;
     if (name) body.name = name;
     if (email) body.email = email;
     this.wrote = true;

@@ -42,6 +42,15 @@ describe("applyEvent", () => {
     applyEvent(f, { seq: 2, at: 0, type: "message_status", message_id: "msg_1", status: "failed", error: "blocked" }, null);
     expect(f.messages[0]).toMatchObject({ status: "failed", error: "blocked" });
   });
+  it("puts a translation that arrives later beside the original, a later one replacing it", () => {
+    const s = emptyTimeline();
+    applyEvent(s, created(msg(1, { text: "Wo ist meine Bestellung?" })), null);
+    applyEvent(s, { seq: 2, at: 0, type: "message_translated", message_id: "msg_1", translation: { lang: "en", source: "de", error: "the service failed", pending: true } }, null);
+    expect(s.messages[0]!.translation).toMatchObject({ pending: true });
+    applyEvent(s, { seq: 3, at: 0, type: "message_translated", message_id: "msg_1", translation: { lang: "en", source: "de", text: "Where is my order?", provider: "libretranslate" } }, null);
+    expect(s.messages[0]).toMatchObject({ text: "Wo ist meine Bestellung?", translation: { text: "Where is my order?" } });
+    expect(s.messages[0]!.translation!.pending).toBeUndefined();
+  });
   it("records activity lines in seq order", () => {
     const s = emptyTimeline();
     applyEvent(s, { seq: 5, at: 1, type: "assigned", assignee: "ag_1", by: "ag_2" }, null);

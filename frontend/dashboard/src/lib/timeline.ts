@@ -104,6 +104,12 @@ export function applyEvent(s: TimelineState, e: LiveEventLike, me: string | null
       }
       break;
     }
+    case "message_translated": {
+      // A later translation replaces an earlier one (a retry after a failure, or one asked for).
+      const m = s.messages.find((x) => x.id === e.message_id);
+      if (m && e.translation && typeof e.translation === "object") m.translation = e.translation as Message["translation"];
+      break;
+    }
     case "conversation_status":
     case "assigned":
     case "labels":

@@ -223,10 +223,11 @@ export const useTimeline = defineStore("timeline", {
         since = events[events.length - 1]!.seq;
       }
     },
-    send(text: string, kind: "text" | "note") {
+    /** `extra`: `{translate: false}` sends what the agent wrote even where the workspace translates. */
+    send(text: string, kind: "text" | "note", extra: { translate?: boolean } = {}) {
       if (!this.id) return;
       this.refusal = "";
-      const item = this.queue().enqueue(messagesPath(this.id), { text, kind });
+      const item = this.queue().enqueue(messagesPath(this.id), { text, kind, ...extra });
       this.t.pending.push({ client_id: item.client_id, text, kind, created_at: item.created_at });
       this.sentTick++;
     },

@@ -130,3 +130,55 @@ test.describe("a visitor whose browser speaks German", () => {
     await agent.close();
   });
 });
+
+test("an admin turns translation on in Settings; the key is never shown again; a member sees no such page", async ({
+  page, browser, workspace, translate,
+}) => {
+  await logIn(page, workspace, { path: "/settings/translation" });
+  await expect(page.getByRole("heading", { name: "Translation" })).toBeVisible();
+  await page.getByRole("radio", { name: /LibreTranslate/ }).check();
+  await page.getByLabel("Server address").fill("ftp://nowhere");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("alert")).toContainText("http:// or https://");
+  await page.getByLabel("Server address").fill(translate.base);
+  await page.getByLabel("API key").fill("wrong-key");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Saved" })).toBeVisible();
+  // Write-only: after a reload the page says a key is set and shows no value.
+  await page.reload();
+  await expect(page.getByTestId("api-key-state")).toContainText("A key is saved");
+  await expect(page.getByLabel("API key")).toHaveValue("");
+  expect(await page.content()).not.toContain("wrong-key");
+  // A refused key loses nothing and says so on the message.
+  expect((await workspace.telegram(9301, 5550301, "Danke!", "Mia", "de")).status).toBe(200);
+  const id = await workspace.conversationOf("5550301");
+  await page.goto(`${workspace.base}/conversations/${id}`);
+  await expect(messageWithText(page, "Danke!").getByTestId("translation")).toContainText("Not translated:");
+  // The right key: the next message is translated.
+  await page.goto(`${workspace.base}/settings/translation`);
+  await page.getByLabel("API key").fill(translate.apiKey);
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Saved" })).toBeVisible();
+  expect((await workspace.telegram(9302, 5550301, "Ist das Paket schon unterwegs?", "Mia", "de")).status).toBe(200);
+  await page.goto(`${workspace.base}/conversations/${id}`);
+  await expect(messageWithText(page, "Is the parcel on its way yet?")).toBeVisible();
+
+  // A member: no Translation entry, and the server refuses the change anyway.
+  const invite = await workspace.api("POST", "/api/invitations", { email: `m-${Date.now()}@example.test`, role: "agent" });
+  const accepted = await fetch(`${workspace.base}/api/invitations/accept`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token: invite.token, name: "Max Member", password: "member password 123" }),
+  }).then((r) => r.json());
+  const refused = await workspace.raw("PATCH", "/api/workspace", { translation: { provider: "off" } }, accepted.token);
+  expect(refused.status).toBe(403);
+  const member = await browser.newContext();
+  const mp = await member.newPage();
+  await mp.goto(workspace.base);
+  await mp.evaluate((tok) => localStorage.setItem("sb.token", tok), accepted.token);
+  await mp.goto(`${workspace.base}/settings/translation`);
+  await expect(mp.getByRole("navigation", { name: "Main" })).toBeVisible();
+  await expect(mp.getByRole("link", { name: "Translation" })).toHaveCount(0);
+  await expect(mp.getByRole("heading", { name: "Translation" })).toHaveCount(0);
+  await member.close();
+});

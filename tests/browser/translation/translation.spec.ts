@@ -99,6 +99,22 @@ test("a provider that is down delays and loses nothing; the message says why and
   expect(answeredIn).toBeLessThan(3000);
 });
 
+test("on Messenger the language is detected while the agent watches: the reply box offers German at once", async ({ page, workspace, fake, translate }) => {
+  await turnOn(workspace, translate);
+  await workspace.messenger([{ psid: "psid-de", mid: "m-de-0", text: "Hello" }]);
+  const id = await workspace.conversationOf("psid-de");
+  await logIn(page, workspace, { path: `/conversations/${id}` });
+  await expect(messageWithText(page, "Hello")).toBeVisible();
+  await expect(page.getByRole("checkbox", { name: /Translate into/ })).toHaveCount(0);
+  await workspace.messenger([{ psid: "psid-de", mid: "m-de-1", text: "Ich habe gestern eine Bestellung aufgegeben und warte noch auf die Bestätigung." }]);
+  await expect(messageWithText(page, "I placed an order yesterday and am still waiting for the confirmation.")).toBeVisible();
+  await expect(page.getByRole("checkbox", { name: "Translate into German" })).toBeChecked();
+  await expect(page.getByTestId("customer-language")).toHaveText("German");
+  await page.getByLabel("Reply").fill("Your parcel ships tomorrow.");
+  await page.getByLabel("Reply").press("Enter");
+  await expect.poll(() => fake.matching("/me/messages").filter((r) => r.json?.message?.text === "Ihr Paket wird morgen versandt.").length).toBe(1);
+});
+
 test.describe("a visitor whose browser speaks German", () => {
   test.use({ locale: "de-DE" });
   test("writes German in the widget and reads the agent's English reply in German", async ({ page, browser, workspace, translate, site }) => {

@@ -4,7 +4,7 @@
 import { createRouter, createWebHistory, type RouteLocationNormalized } from "vue-router";
 import InboxView from "./views/InboxView.vue";
 import { useSession } from "./stores/session";
-import { sections } from "./views/settings/sections";
+import { sections, visibleSections } from "./views/settings/sections";
 
 export const router = createRouter({
   history: createWebHistory(),
@@ -18,7 +18,8 @@ export const router = createRouter({
       path: "/settings",
       component: () => import("./views/settings/SettingsLayout.vue"),
       children: [
-        { path: "", name: "settings", redirect: () => (sections[0] ? `/settings/${sections[0].path}` : "/") },
+        // The first section this agent may use (a member's first is not an admin's).
+        { path: "", name: "settings", redirect: () => { const s = visibleSections(useSession().isAdmin)[0]; return s ? `/settings/${s.path}` : "/"; } },
         ...sections.map((s) => ({ path: s.path, name: `settings-${s.path}`, component: s.component, meta: { admin: s.admin } })),
       ],
     },
@@ -42,6 +43,6 @@ router.beforeEach((to) => {
   }
   if (to.name === "login" && session.loggedIn) return backTo(to);
   // A member asking for an admin page (a bookmark, a shared link) lands on the settings it can use.
-  if (to.meta.admin && session.me && session.me.role !== "admin") return { name: "settings" };
+  if (to.meta.admin && session.me && !session.isAdmin) return { name: "settings" };
   return true;
 });

@@ -63,13 +63,33 @@ pub struct AgentView {
     pub email: String,
     pub role: String,
     pub language: Option<String>,
+    /// An https URL of their picture, if they set one.
+    #[serde(default)]
+    pub avatar_url: Option<String>,
     pub created_at: i64,
+}
+
+/// Admins of the workspace, its owner included.
+pub async fn admin_count(db: &D1Database, workspace_id: &str) -> ApiResult<i64> {
+    #[derive(Deserialize)]
+    struct N {
+        n: i64,
+    }
+    let n: Option<N> = first(
+        db,
+        "SELECT COUNT(*) AS n FROM agents WHERE workspace_id = ?1 AND removed_at IS NULL \
+         AND role IN ('owner', 'admin')",
+        &[workspace_id.into()],
+        "counting admins",
+    )
+    .await?;
+    Ok(n.map_or(0, |n| n.n))
 }
 
 pub async fn agents_of(db: &D1Database, workspace_id: &str) -> ApiResult<Vec<AgentView>> {
     all(
         db,
-        "SELECT id, name, email, role, language, created_at FROM agents \
+        "SELECT id, name, email, role, language, avatar_url, created_at FROM agents \
          WHERE workspace_id = ?1 AND removed_at IS NULL ORDER BY created_at",
         &[workspace_id.into()],
         "listing agents",
@@ -84,7 +104,7 @@ pub async fn agent_view(
 ) -> ApiResult<Option<AgentView>> {
     first(
         db,
-        "SELECT id, name, email, role, language, created_at FROM agents \
+        "SELECT id, name, email, role, language, avatar_url, created_at FROM agents \
          WHERE id = ?1 AND workspace_id = ?2 AND removed_at IS NULL",
         &[id.into(), workspace_id.into()],
         "reading an agent",
@@ -97,14 +117,16 @@ pub async fn update_profile(
     agent_id: &str,
     name: &str,
     language: Option<&str>,
+    avatar_url: Option<&str>,
 ) -> ApiResult<()> {
     run(
         db,
-        "UPDATE agents SET name = ?2, language = ?3 WHERE id = ?1",
+        "UPDATE agents SET name = ?2, language = ?3, avatar_url = ?4 WHERE id = ?1",
         &[
             agent_id.into(),
             name.into(),
             language.map(JsValue::from).unwrap_or(JsValue::NULL),
+            avatar_url.map(JsValue::from).unwrap_or(JsValue::NULL),
         ],
         "updating a profile",
     )

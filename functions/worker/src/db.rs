@@ -562,6 +562,8 @@ pub async fn record_audit(db: &D1Database, e: &AuditEntry<'_>) -> ApiResult<()> 
 pub struct AuditRow {
     pub id: String,
     pub actor_id: String,
+    /// The agent's name (kept after they are removed); none for an API key.
+    pub actor_name: Option<String>,
     pub action: String,
     pub target: String,
     pub detail: String,
@@ -576,8 +578,9 @@ pub async fn audit_log(
     limit: i64,
 ) -> ApiResult<Vec<AuditRow>> {
     db.prepare(
-        "SELECT id, actor_id, action, target, detail, created_at FROM audit_log \
-         WHERE workspace_id = ?1 AND created_at < ?2 ORDER BY created_at DESC, id LIMIT ?3",
+        "SELECT l.id, l.actor_id, a.name AS actor_name, l.action, l.target, l.detail, \
+         l.created_at FROM audit_log l LEFT JOIN agents a ON a.id = l.actor_id \
+         WHERE l.workspace_id = ?1 AND l.created_at < ?2 ORDER BY l.created_at DESC, l.id LIMIT ?3",
     )
     .bind(&[
         workspace_id.into(),

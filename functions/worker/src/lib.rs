@@ -15,10 +15,12 @@
 )]
 
 mod accounts_db;
+mod audit;
 mod auth;
 mod config;
 mod db;
 mod http;
+mod labels_db;
 mod objects;
 mod password;
 mod platform;

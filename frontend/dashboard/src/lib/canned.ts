@@ -20,3 +20,8 @@ export function matchCanned(all: CannedResponse[], typed: string): CannedRespons
   const contains = all.filter((c) => !starts.includes(c) && c.shortcode.toLowerCase().includes(q));
   return [...starts, ...contains].slice(0, 8);
 }
+
+/** After an admin changed them: the next composer loads them afresh. */
+export function forgetCanned(): void {
+  cache = null;
+}

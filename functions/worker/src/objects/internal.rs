@@ -127,6 +127,24 @@ pub struct WorkspaceErase {
     pub conversation_id: String,
 }
 
+/// `POST /labels/rewrite` on a workspace: carry a catalog rename (`to`) or
+/// delete (no `to`) of label `from` to every conversation carrying it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LabelRewriteJob {
+    pub workspace_id: String,
+    pub agent_id: String,
+    pub from: String,
+    pub to: Option<String>,
+}
+
+/// `POST /labels/rewrite` on a conversation: the same, for its own labels.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LabelRewrite {
+    pub agent_id: String,
+    pub from: String,
+    pub to: Option<String>,
+}
+
 /// `POST /round-robin` on a workspace: the next online agent, if any.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct RoundRobinAnswer {

@@ -17,6 +17,9 @@
 //!   (for auto-assignment), or none.
 //! - `POST /erase` — forgets a conversation: its index entry, labels and
 //!   search documents; feed events about it become tombstones.
+//! - `GET /labels`, `POST /labels/rewrite` — how many conversations carry
+//!   each label; a catalog rename or delete carried to every conversation
+//!   (see `workspace/labels.rs`; the alarm finishes long ones).
 //! - `POST /report` — report figures over UTC ranges, from the rollups the
 //!   index updates feed (`super::reports`).
 //! - `POST /visitor`, `POST /visit`, `GET /visitors`, `POST /throttle`,
@@ -46,7 +49,12 @@ use worker::{
 /// The object's tables, versioned (see `objects::schema`).
 const SCHEMA: Schema = Schema {
     object: "workspace object",
-    tables: &[TABLES, super::reports::SCHEMA, translation::SCHEMA],
+    tables: &[
+        TABLES,
+        super::reports::SCHEMA,
+        translation::SCHEMA,
+        labels::SCHEMA,
+    ],
     added_columns: &[],
     after_columns: &[],
     steps: &[
@@ -92,6 +100,7 @@ CREATE TABLE IF NOT EXISTS feed (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, b
 CREATE TABLE IF NOT EXISTS round_robin (one INTEGER PRIMARY KEY CHECK (one = 1), last_agent TEXT NOT NULL);
 ";
 
+mod labels;
 mod translation;
 mod visitors;
 
@@ -157,6 +166,8 @@ impl DurableObject for WorkspaceObject {
             (Method::Post, "/round-robin") => self.round_robin(),
             (Method::Post, "/erase") => self.erase(&mut req).await,
             (Method::Post, "/report") => self.report(&mut req).await,
+            (Method::Get, "/labels") => self.label_counts(),
+            (Method::Post, "/labels/rewrite") => self.rewrite_labels(&mut req).await,
             (Method::Post, "/translation/begin") => self.translation_begin(&mut req).await,
             (Method::Post, "/translation/put") => self.translation_put(&mut req).await,
             (Method::Get, "/translation/usage") => self.translation_usage(),
@@ -170,6 +181,8 @@ impl DurableObject for WorkspaceObject {
 
     async fn alarm(&self) -> Result<Response> {
         self.sweep_visitors().await;
+        // After the sweep, which may set a later alarm: label work wants a sooner one.
+        self.label_alarm().await;
         Response::ok("")
     }
 

@@ -208,6 +208,29 @@ struct ProfileIn {
     /// A BCP 47 tag such as `en` or `pt-BR`, or null to clear it.
     #[serde(default, with = "double_option")]
     language: Option<Option<String>>,
+    /// An https URL of a picture, or null (or "") to clear it.
+    #[serde(default, with = "double_option")]
+    avatar_url: Option<Option<String>>,
+}
+
+/// An avatar is an https URL (the dashboard's policy loads images from
+/// https only), at most 512 characters; "" clears it.
+fn check_avatar(url: &str) -> ApiResult<Option<String>> {
+    let url = url.trim();
+    if url.is_empty() {
+        return Ok(None);
+    }
+    let ok = url.len() <= 512
+        && url.strip_prefix("https://").is_some_and(|rest| {
+            !rest.is_empty() && !rest.starts_with('/') && !url.contains(char::is_whitespace)
+        });
+    if ok {
+        Ok(Some(url.to_string()))
+    } else {
+        Err(ApiError::bad_request(
+            "avatar_url must be an https:// URL of at most 512 characters",
+        ))
+    }
 }
 
 /// Tells "absent" (keep) from `null` (clear).
@@ -235,8 +258,10 @@ pub(super) fn check_language(tag: &str) -> ApiResult<String> {
     }
 }
 
-/// # `PATCH /api/me` `{name?, language?}`
-/// Sets the caller's name and working language (what translation targets).
+/// # `PATCH /api/me` `{name?, language?, avatar_url?}`
+/// Sets the caller's name, working language (what translation targets) and
+/// picture (an https URL; null or "" clears it). Invalid input is a 400
+/// naming the field, and nothing changes.
 pub async fn update_me(mut req: Request, env: &Env) -> ApiResult<Response> {
     let (agent, database) = auth::caller(&req, env).await?;
     agent.require_human()?;
@@ -253,7 +278,19 @@ pub async fn update_me(mut req: Request, env: &Env) -> ApiResult<Response> {
         Some(None) => None,
         Some(Some(tag)) => Some(check_language(&tag)?),
     };
-    accounts_db::update_profile(&database, &agent.agent_id, &name, language.as_deref()).await?;
+    let avatar_url = match input.avatar_url {
+        None => current.avatar_url,
+        Some(None) => None,
+        Some(Some(url)) => check_avatar(&url)?,
+    };
+    accounts_db::update_profile(
+        &database,
+        &agent.agent_id,
+        &name,
+        language.as_deref(),
+        avatar_url.as_deref(),
+    )
+    .await?;
     let view = accounts_db::agent_view(&database, &agent.workspace_id, &agent.agent_id)
         .await?
         .ok_or_else(|| ApiError::not_found("agent"))?;

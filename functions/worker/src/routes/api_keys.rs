@@ -75,6 +75,14 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         revoked_at: None,
     };
     accounts_db::create_api_key(&database, &key, &secret_digest(&secret)).await?;
+    crate::audit::record(
+        &database,
+        &agent,
+        "create_api_key",
+        &key.id,
+        serde_json::json!({ "scopes": scopes }),
+    )
+    .await;
     let mut body = view(&key);
     if let Some(obj) = body.as_object_mut() {
         obj.insert("key".into(), serde_json::Value::String(secret));
@@ -101,5 +109,13 @@ pub async fn revoke(req: Request, env: &Env, id: &str) -> ApiResult<Response> {
     if accounts_db::revoke_api_key(&database, &agent.workspace_id, id, now_ms()).await? == 0 {
         return Err(ApiError::not_found("API key"));
     }
+    crate::audit::record(
+        &database,
+        &agent,
+        "revoke_api_key",
+        id,
+        serde_json::json!({}),
+    )
+    .await;
     Ok(json(200, &serde_json::json!({ "revoked": id }))?)
 }

@@ -250,6 +250,16 @@ pub async fn export(req: Request, env: &Env, id: &str) -> ApiResult<Response> {
     if resp.status_code() != 200 {
         return Ok(resp);
     }
+    // A transcript leaving the system is accountable, as an erasure is.
+    let database = db::database(env)?;
+    crate::audit::record(
+        &database,
+        &agent,
+        "export_conversation",
+        id,
+        serde_json::json!({ "format": format }),
+    )
+    .await;
     let (body, content_type) = if format == "csv" {
         let transcript: Transcript = resp
             .json()
@@ -295,9 +305,13 @@ pub async fn erase(req: Request, env: &Env, id: &str) -> ApiResult<Response> {
 }
 
 /// # `GET /api/audit_log?before=<ms>&limit=<n>`
-/// Admins only. Accountable actions in the workspace (erasures, …), newest
-/// first: `{id, actor_id, action, target, detail, created_at}`; page with
-/// `before` set to the last `created_at`.
+/// Admins only. Accountable actions in the workspace, newest first:
+/// `{id, actor_id, actor_name, action, target, detail, created_at}` (actions:
+/// `erase_contact`, `export_conversation`, `invite`, `withdraw_invitation`,
+/// `change_role`, `remove_agent`, `create_api_key`, `revoke_api_key`,
+/// `rename_label`, `delete_label`, and the inboxes' own); `actor_name` is
+/// the agent's name (null for an API key). Page with `before` set to the
+/// last `created_at`.
 pub async fn audit_log(req: Request, env: &Env) -> ApiResult<Response> {
     let agent = caller(&req, env).await?;
     agent.require_admin()?;

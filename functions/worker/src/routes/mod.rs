@@ -8,6 +8,7 @@ mod conversation_tools;
 mod conversations;
 mod feed;
 mod inboxes;
+mod labels;
 mod reports;
 mod team;
 mod translation;
@@ -105,6 +106,11 @@ async fn route(req: Request, env: Env) -> Result<Response> {
         (Method::Post, ["api", "canned_responses"]) => canned::create(req, &env).await,
         (Method::Patch, ["api", "canned_responses", id]) => canned::update(req, &env, id).await,
         (Method::Delete, ["api", "canned_responses", id]) => canned::delete(req, &env, id).await,
+        // The workspace's label catalog (settings).
+        (Method::Get, ["api", "labels"]) => labels::list(req, &env).await,
+        (Method::Post, ["api", "labels"]) => labels::create(req, &env).await,
+        (Method::Patch, ["api", "labels", id]) => labels::update(req, &env, id).await,
+        (Method::Delete, ["api", "labels", id]) => labels::delete(req, &env, id).await,
         (Method::Get, ["api", "search"]) => conversations::search(req, &env).await,
         (Method::Get, ["api", "reports"]) => reports::get(req, &env).await,
         (Method::Get, ["api", "live"]) => feed::live(req, &env).await,

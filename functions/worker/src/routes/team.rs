@@ -60,7 +60,17 @@ pub async fn invite(mut req: Request, env: &Env) -> ApiResult<Response> {
         accepted_at: None,
     };
     accounts_db::create_invitation(&database, &invitation, &secret_digest(&token)).await?;
-    let url = format!("{}/#/accept-invitation?token={token}", origin(&req));
+    crate::audit::record(
+        &database,
+        &agent,
+        "invite",
+        &invitation.id,
+        serde_json::json!({ "role": invitation.role }),
+    )
+    .await;
+    // The token rides in the fragment: browsers never send it to a server
+    // (no access log, no Referer holds it); the page reads it from there.
+    let url = format!("{}/invitations/accept#token={token}", origin(&req));
     Ok(json(
         201,
         &serde_json::json!({ "invitation": invitation, "token": token, "url": url }),
@@ -84,6 +94,14 @@ pub async fn withdraw(req: Request, env: &Env, id: &str) -> ApiResult<Response> 
     if accounts_db::delete_invitation(&database, &agent.workspace_id, id).await? == 0 {
         return Err(ApiError::not_found("invitation"));
     }
+    crate::audit::record(
+        &database,
+        &agent,
+        "withdraw_invitation",
+        id,
+        serde_json::json!({}),
+    )
+    .await;
     Ok(json(200, &serde_json::json!({ "deleted": id }))?)
 }
 
@@ -153,10 +171,35 @@ struct RoleIn {
     role: String,
 }
 
+/// 409 when `target` is the workspace's owner (always an admin), or is its
+/// last admin; `what` is "demoted" or "removed".
+async fn keep_an_admin(
+    database: &worker::D1Database,
+    workspace_id: &str,
+    target: &accounts_db::AgentView,
+    what: &str,
+) -> ApiResult<()> {
+    if target.role == "owner" {
+        return Err(ApiError::new(
+            409,
+            format!("the workspace's owner cannot be {what}: the owner always stays an admin"),
+        ));
+    }
+    if target.role == "admin" && accounts_db::admin_count(database, workspace_id).await? <= 1 {
+        return Err(ApiError::new(
+            409,
+            format!("the last admin cannot be {what}; make another teammate an admin first"),
+        ));
+    }
+    Ok(())
+}
+
 /// # `PATCH /api/agents/{id}` `{role}`
 /// Admins only: makes a teammate an admin or an agent. The owner's role
-/// does not change. Their current tokens are revoked so the new role holds
-/// at once.
+/// does not change and the last admin is never demoted (409 with the
+/// reason); nobody changes their own role (403). Their current tokens are
+/// revoked so the new role holds at once. Recorded in the audit log
+/// (`change_role`, from and to).
 pub async fn set_role(mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
     let (agent, database) = auth::caller(&req, env).await?;
     agent.require_admin()?;
@@ -165,9 +208,26 @@ pub async fn set_role(mut req: Request, env: &Env, id: &str) -> ApiResult<Respon
     if id == agent.agent_id {
         return Err(ApiError::forbidden("you cannot change your own role"));
     }
-    if accounts_db::set_role(&database, &agent.workspace_id, id, role).await? == 0 {
-        return Err(ApiError::not_found("agent (or it is the owner)"));
+    let target = accounts_db::agent_view(&database, &agent.workspace_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("agent"))?;
+    if target.role == role {
+        return Ok(json(200, &target)?);
     }
+    if role == "agent" {
+        keep_an_admin(&database, &agent.workspace_id, &target, "demoted").await?;
+    }
+    if accounts_db::set_role(&database, &agent.workspace_id, id, role).await? == 0 {
+        return Err(ApiError::not_found("agent"));
+    }
+    crate::audit::record(
+        &database,
+        &agent,
+        "change_role",
+        id,
+        serde_json::json!({ "from": target.role, "to": role }),
+    )
+    .await;
     let view = accounts_db::agent_view(&database, &agent.workspace_id, id)
         .await?
         .ok_or_else(|| ApiError::not_found("agent"))?;
@@ -176,15 +236,29 @@ pub async fn set_role(mut req: Request, env: &Env, id: &str) -> ApiResult<Respon
 
 /// # `DELETE /api/agents/{id}`
 /// Admins only: removes a teammate; every token they hold stops working at
-/// once. The owner cannot be removed, nor can admins remove themselves.
+/// once. The owner and the last admin cannot be removed (409 with the
+/// reason), nor can admins remove themselves (403). Recorded in the audit
+/// log (`remove_agent`).
 pub async fn remove(req: Request, env: &Env, id: &str) -> ApiResult<Response> {
     let (agent, database) = auth::caller(&req, env).await?;
     agent.require_admin()?;
     if id == agent.agent_id {
         return Err(ApiError::forbidden("you cannot remove yourself"));
     }
+    let target = accounts_db::agent_view(&database, &agent.workspace_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("agent"))?;
+    keep_an_admin(&database, &agent.workspace_id, &target, "removed").await?;
     if accounts_db::remove_agent(&database, &agent.workspace_id, id, now_ms()).await? == 0 {
-        return Err(ApiError::not_found("agent (or it is the owner)"));
+        return Err(ApiError::not_found("agent"));
     }
+    crate::audit::record(
+        &database,
+        &agent,
+        "remove_agent",
+        id,
+        serde_json::json!({ "role": target.role }),
+    )
+    .await;
     Ok(json(200, &serde_json::json!({ "removed": id }))?)
 }

@@ -34,6 +34,38 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
     Ok(json(200, &view(&w))?)
 }
 
+/// The settings Switchboard itself reads are checked before they are kept:
+/// `time_zone` (an IANA name the runtime knows: reports' days) and
+/// `business_hours` (the widget's shape: `{time_zone, weekly: [{day, from,
+/// to}]}`, the default for website inboxes without their own).
+fn check_setting(key: &str, value: &serde_json::Value) -> ApiResult<()> {
+    match key {
+        "time_zone" => {
+            let known = value
+                .as_str()
+                .is_some_and(|z| crate::time_zone::TimeZone::new(z).is_some());
+            if !known {
+                return Err(ApiError::bad_request(
+                    "settings.time_zone must be a time zone like Europe/Berlin",
+                ));
+            }
+        }
+        "business_hours" => {
+            let hours = serde_json::json!({ "business_hours": value });
+            switchboard_core::channels::widget::WidgetSettings::from_json(hours)
+                .map_err(ApiError::bad_request)?;
+            let zone = value.get("time_zone").and_then(serde_json::Value::as_str);
+            if zone.is_none_or(|z| crate::time_zone::TimeZone::new(z).is_none()) {
+                return Err(ApiError::bad_request(
+                    "settings.business_hours.time_zone must be a time zone like Europe/Berlin",
+                ));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 #[derive(Deserialize)]
 struct WorkspaceIn {
     name: Option<String>,
@@ -75,6 +107,9 @@ pub async fn update(mut req: Request, env: &Env) -> ApiResult<Response> {
             return Err(ApiError::bad_request(format!(
                 "settings.{k} is set with the top-level \"{k}\" field"
             )));
+        }
+        if !v.is_null() {
+            check_setting(&k, &v)?;
         }
         if v.is_null() {
             settings.remove(&k);

@@ -16,6 +16,8 @@
 //! - `GET /live?since` — WebSocket: every event after `since`, then live.
 //! - `PATCH /conversation` — status (snoozed until a time), assignee,
 //!   labels; each change is an event.
+//! - `POST /labels/rewrite` — the workspace renamed or deleted a label:
+//!   rewrite this conversation's labels (one event when it carried it).
 //! - `PATCH /contact` — an agent edits the contact; the fields they set are
 //!   no longer overwritten by the platform.
 //! - `GET /export` — the transcript (`Transcript` JSON).
@@ -49,7 +51,7 @@ mod visitor;
 
 use super::internal::{
     ContactPatch, ConversationPatch, EraseRequest, IndexUpdate, IngestRequest, IngestResult,
-    RoundRobinAnswer, SendRequest, WorkspaceErase,
+    LabelRewrite, RoundRobinAnswer, SendRequest, WorkspaceErase,
 };
 use super::schema::Schema;
 use super::sockets::{self, SocketIdentity, Waiters};
@@ -324,6 +326,7 @@ impl DurableObject for ConversationObject {
             (Method::Post, "/read") => self.read_over_http(&mut req).await,
             (Method::Patch, "/conversation") => self.patch_conversation(&mut req).await,
             (Method::Patch, "/contact") => self.patch_contact(&mut req).await,
+            (Method::Post, "/labels/rewrite") => self.rewrite_labels(&mut req).await,
             (Method::Get, "/export") => self.export(&req),
             (Method::Post, "/erase") => self.erase(&mut req).await,
             (Method::Post, "/open") => self.open_for_visitor(&mut req).await,

@@ -201,6 +201,49 @@ impl ConversationObject {
         json(200, &self.summary(&conv)?).map_err(ApiError::from)
     }
 
+    /// `POST /labels/rewrite` `{agent_id, from, to?}`: the workspace renamed
+    /// `from` to `to` (or deleted it: no `to`). One `labels` event by the
+    /// admin when this conversation carried `from`, none otherwise, so a
+    /// repeat changes nothing.
+    pub(super) async fn rewrite_labels(&self, req: &mut Request) -> Answer {
+        let conv = self.conversation_for(req)?;
+        let rewrite: LabelRewrite = req
+            .json()
+            .await
+            .map_err(|e| ApiError::bad_request(format!("label rewrite: {e}")))?;
+        let before = conv.labels();
+        if !before.contains(&rewrite.from) {
+            return json(200, &serde_json::json!({ "changed": false })).map_err(ApiError::from);
+        }
+        let mut labels: Vec<String> = Vec::new();
+        for label in before {
+            let label = match (label == rewrite.from, &rewrite.to) {
+                (false, _) => label,
+                (true, Some(to)) => to.clone(),
+                (true, None) => continue,
+            };
+            if !labels.contains(&label) {
+                labels.push(label);
+            }
+        }
+        let labels_json = serde_json::to_string(&labels)
+            .map_err(|e| ApiError::internal("serializing labels", e))?;
+        self.write_conversation(
+            "UPDATE conversation SET labels = ? WHERE one = 1",
+            vec![text(&labels_json)],
+            "rewriting labels",
+        )?;
+        self.append(
+            now_ms(),
+            EventBody::Labels {
+                labels,
+                by: Some(rewrite.agent_id),
+            },
+        )?;
+        self.schedule_index().await;
+        json(200, &serde_json::json!({ "changed": true })).map_err(ApiError::from)
+    }
+
     /// `PATCH /contact`: an agent edits name, email, phone or notes.
     pub(super) async fn patch_contact(&self, req: &mut Request) -> Answer {
         let conv = self.conversation_for(req)?;

@@ -170,6 +170,20 @@ impl Target {
             .build()
     }
 
+    /// POSTs a webhook body of the bench's own making, signed; true on 200.
+    pub fn post_body(&self, agent: &ureq::Agent, body: &[u8]) -> bool {
+        let sig = sign::meta(APP_SECRET, body);
+        match agent
+            .post(&format!("{}{}", self.base, self.webhook_path))
+            .set("x-hub-signature-256", &sig)
+            .set("content-type", "application/json")
+            .send_bytes(body)
+        {
+            Ok(r) => r.status() == 200 && r.into_string().is_ok(),
+            Err(_) => false,
+        }
+    }
+
     /// POSTs a signed webhook carrying `events`.
     pub fn post(&self, agent: &ureq::Agent, events: Vec<Ev>) -> Ack {
         let body = messenger_body(&events);

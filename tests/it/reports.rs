@@ -92,6 +92,27 @@ fn row(key: Option<String>, facts: &[&Fact]) -> Value {
     })
 }
 
+/// Totals carry a histogram of each duration: bins ending at 1, 5, 15 min,
+/// 1, 4, 24 h, and one for longer.
+fn totals(facts: &[&Fact]) -> Value {
+    let mut t = row(None, facts);
+    let bins = |resolution: bool| {
+        let mut h = [0i64; 7];
+        for f in facts {
+            if let (What::FirstResponse(ms), false) | (What::Resolved(ms), true) =
+                (f.what, resolution)
+            {
+                let bounds = [MIN, 5 * MIN, 15 * MIN, HOUR, 4 * HOUR, DAY];
+                h[bounds.iter().filter(|b| ms >= **b).count()] += 1;
+            }
+        }
+        json!(h)
+    };
+    t["first_response"]["histogram"] = bins(false);
+    t["resolution"]["histogram"] = bins(true);
+    t
+}
+
 /// The answer the report must give for local days `from..=to` at `offset`.
 fn expected(
     facts: &[Fact],
@@ -153,7 +174,7 @@ fn expected(
                 .collect()
         }
     };
-    json!({"rows": rows, "totals": row(None, &in_range)})
+    json!({"rows": rows, "totals": totals(&in_range)})
 }
 
 /// The `conversation_status` events of a conversation: `(status, at)`.
@@ -423,6 +444,13 @@ fn reports_count_known_traffic_exactly() {
         by_day["rows"][0]["first_response"],
         json!({"count": 2, "median_ms": 90_000, "p90_ms": 600_000})
     );
+    // 90 s (1–5 min), 5 and 10 min (5–15 min); the API's reply came hours later.
+    assert_eq!(
+        by_day["totals"]["first_response"]["histogram"]
+            .as_array()
+            .unwrap()[..3],
+        [json!(0), json!(1), json!(2)]
+    );
     assert_report(&ws, &format!("{range}&group_by=day"), &by_day);
     let answer = ws
         .api
@@ -465,7 +493,8 @@ fn reports_count_known_traffic_exactly() {
     assert_eq!(in_utc["totals"]["conversations_opened"], 3);
     assert_eq!(
         in_utc["totals"]["first_response"],
-        json!({"count": 3, "median_ms": 300_000, "p90_ms": 600_000})
+        json!({"count": 3, "median_ms": 300_000, "p90_ms": 600_000,
+               "histogram": [0, 1, 2, 0, 0, 0, 0]})
     );
     assert_report(
         &ws,
@@ -545,6 +574,6 @@ fn reports_count_known_traffic_exactly() {
         .get(&format!("/api/reports?{range}"))
         .expect_status(200)
         .body;
-    assert_eq!(theirs["totals"], row(None, &[]));
+    assert_eq!(theirs["totals"], totals(&[]));
     assert_eq!(theirs["rows"].as_array().unwrap().len(), 3);
 }

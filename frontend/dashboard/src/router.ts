@@ -14,6 +14,7 @@ export const router = createRouter({
     { path: "/conversations/:id", name: "conversation", component: InboxView, props: true },
     { path: "/search", name: "search", component: () => import("./views/SearchView.vue") },
     { path: "/visitors", name: "visitors", component: () => import("./views/VisitorsView.vue") },
+    { path: "/reports", name: "reports", component: () => import("./views/ReportsView.vue") },
     {
       path: "/settings",
       component: () => import("./views/settings/SettingsLayout.vue"),

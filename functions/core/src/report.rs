@@ -122,6 +122,27 @@ pub struct Durations {
     pub count: i64,
     pub median_ms: Option<i64>,
     pub p90_ms: Option<i64>,
+    /// In `totals` only: how many durations fall in each bin of
+    /// [`HISTOGRAM_BOUNDS_MS`] (one more bin than bounds: the last is "24 h
+    /// and longer"), for the page's response-time chart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram: Option<Vec<i64>>,
+}
+
+/// The histogram's bins end (exclusive) at 1 min, 5 min, 15 min, 1 h, 4 h
+/// and 24 h: the lengths a support manager reads response times in.
+pub const HISTOGRAM_BOUNDS_MS: [i64; 6] = [
+    60_000,
+    5 * 60_000,
+    15 * 60_000,
+    3_600_000,
+    4 * 3_600_000,
+    24 * 3_600_000,
+];
+
+/// The histogram bin of a duration.
+pub fn histogram_bin(ms: i64) -> usize {
+    HISTOGRAM_BOUNDS_MS.iter().filter(|b| ms >= **b).count()
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -344,6 +365,17 @@ mod tests {
         assert_eq!((nearest_rank(2, 50), nearest_rank(2, 90)), (1, 2));
         assert_eq!((nearest_rank(10, 50), nearest_rank(10, 90)), (5, 9));
         assert_eq!((nearest_rank(11, 50), nearest_rank(11, 90)), (6, 10));
+    }
+
+    #[test]
+    fn histogram_bins_end_at_their_bounds() {
+        assert_eq!(histogram_bin(0), 0);
+        assert_eq!(histogram_bin(59_999), 0);
+        assert_eq!(histogram_bin(60_000), 1);
+        assert_eq!(histogram_bin(15 * 60_000 - 1), 2);
+        assert_eq!(histogram_bin(24 * 3_600_000 - 1), 5);
+        assert_eq!(histogram_bin(24 * 3_600_000), 6);
+        assert_eq!(histogram_bin(i64::MAX), HISTOGRAM_BOUNDS_MS.len());
     }
 
     #[test]

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use switchboard_core::report::{
     slot_of, Durations, GroupBy, ReportAnswer, ReportFact, ReportQuery, ReportRow,
+    HISTOGRAM_BOUNDS_MS,
 };
 use switchboard_core::wire::ConversationSummary;
 use worker::SqlStorage;
@@ -258,6 +259,7 @@ pub fn answer(sql: &SqlStorage, q: &ReportQuery) -> Result<ReportAnswer, ApiErro
                 count: t.n,
                 median_ms: t.median,
                 p90_ms: t.p90,
+                histogram: None,
             };
             match t.kind.as_str() {
                 FIRST_RESPONSE => row.first_response = d,
@@ -266,6 +268,9 @@ pub fn answer(sql: &SqlStorage, q: &ReportQuery) -> Result<ReportAnswer, ApiErro
             }
         }
     }
+    let (first_response, resolution) = histograms(sql, first.start, last.end)?;
+    totals.first_response.histogram = Some(first_response);
+    totals.resolution.histogram = Some(resolution);
     for r in rows.values() {
         totals.conversations_opened += r.conversations_opened;
         totals.conversations_resolved += r.conversations_resolved;
@@ -276,6 +281,45 @@ pub fn answer(sql: &SqlStorage, q: &ReportQuery) -> Result<ReportAnswer, ApiErro
         rows: rows.into_values().collect(),
         totals,
     })
+}
+
+/// How many first responses and resolutions in `[start, end)` fall in each
+/// bin of `HISTOGRAM_BOUNDS_MS` (every bin present, zeros included).
+fn histograms(sql: &SqlStorage, start: i64, end: i64) -> Result<(Vec<i64>, Vec<i64>), ApiError> {
+    let cases: Vec<String> = HISTOGRAM_BOUNDS_MS
+        .iter()
+        .enumerate()
+        .map(|(i, b)| format!("WHEN ms < {b} THEN {i}"))
+        .collect();
+    let query = format!(
+        "SELECT kind, CASE {} ELSE {} END AS bin, COUNT(*) AS n FROM report_times \
+         WHERE at >= ? AND at < ? GROUP BY kind, bin",
+        cases.join(" "),
+        HISTOGRAM_BOUNDS_MS.len()
+    );
+    #[derive(Deserialize)]
+    struct BinRow {
+        kind: String,
+        bin: i64,
+        n: i64,
+    }
+    let found = sql
+        .exec(&query, vec![int(start), int(end)])
+        .and_then(|c| c.to_array::<BinRow>())
+        .map_err(sql_err("counting report times into bins"))?;
+    let bins = HISTOGRAM_BOUNDS_MS.len() + 1;
+    let (mut first, mut resolution) = (vec![0; bins], vec![0; bins]);
+    for r in found {
+        let into = match r.kind.as_str() {
+            FIRST_RESPONSE => &mut first,
+            RESOLUTION => &mut resolution,
+            _ => continue,
+        };
+        if let Some(n) = usize::try_from(r.bin).ok().and_then(|b| into.get_mut(b)) {
+            *n += r.n;
+        }
+    }
+    Ok((first, resolution))
 }
 
 /// Day and hour rows sort by bucket (the index, zero-padded), the others

@@ -16,6 +16,7 @@ mod restart;
 mod secrets;
 mod slice;
 mod tenancy;
+mod tickets;
 mod tools;
 mod translation;
 mod upgrade;

@@ -25,6 +25,7 @@ mod platform;
 mod routes;
 mod runtime;
 mod sealing;
+mod tickets;
 mod time_zone;
 mod translation;
 

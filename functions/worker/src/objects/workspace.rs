@@ -22,6 +22,8 @@
 //! - `POST /visitor`, `POST /visit`, `GET /visitors`, `POST /throttle`,
 //!   `POST /offline`: website visitors (see `workspace/visitors.rs`); the
 //!   alarm turns visitors whose heartbeats stopped idle, then offline.
+//! - `POST /tickets/consume` — single use of socket tickets (see
+//!   `workspace/tickets.rs`).
 //! - `POST /translation/begin`, `POST /translation/put`, `GET
 //!   /translation/usage`: the translation cache and daily usage (see
 //!   `workspace/translation.rs`).
@@ -46,7 +48,12 @@ use worker::{
 /// The object's tables, versioned (see `objects::schema`).
 const SCHEMA: Schema = Schema {
     object: "workspace object",
-    tables: &[TABLES, super::reports::SCHEMA, translation::SCHEMA],
+    tables: &[
+        TABLES,
+        super::reports::SCHEMA,
+        translation::SCHEMA,
+        tickets::SCHEMA,
+    ],
     added_columns: &[],
     after_columns: &[],
     steps: &[
@@ -92,6 +99,7 @@ CREATE TABLE IF NOT EXISTS feed (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, b
 CREATE TABLE IF NOT EXISTS round_robin (one INTEGER PRIMARY KEY CHECK (one = 1), last_agent TEXT NOT NULL);
 ";
 
+mod tickets;
 mod translation;
 mod visitors;
 
@@ -151,6 +159,7 @@ impl DurableObject for WorkspaceObject {
             (Method::Post, "/visit") => self.visit(&mut req).await,
             (Method::Get, "/visitors") => self.visitors(),
             (Method::Post, "/throttle") => self.throttle(&mut req).await,
+            (Method::Post, "/tickets/consume") => self.consume_ticket(&mut req).await,
             (Method::Post, "/offline") => self.mark_offline(&mut req).await,
             (Method::Get, "/feed") => self.poll_feed(&req).await,
             (Method::Get, "/live") => self.live(&req),

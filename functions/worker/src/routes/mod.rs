@@ -10,6 +10,7 @@ mod feed;
 mod inboxes;
 mod reports;
 mod team;
+mod tickets;
 mod translation;
 mod webhooks;
 mod widget;
@@ -108,6 +109,7 @@ async fn route(req: Request, env: Env) -> Result<Response> {
         (Method::Get, ["api", "search"]) => conversations::search(req, &env).await,
         (Method::Get, ["api", "reports"]) => reports::get(req, &env).await,
         (Method::Get, ["api", "live"]) => feed::live(req, &env).await,
+        (Method::Post, ["api", "live", "ticket"]) => tickets::issue(req, &env).await,
         // The widget's routes answer with CORS for the inbox's origins.
         (_, ["api", "widget", rest @ ..]) => return widget::handle(req, &env, rest).await,
         (Method::Get, ["api", "feed"]) => feed::poll(req, &env).await,

@@ -18,6 +18,7 @@ mod accounts_db;
 mod auth;
 mod config;
 mod db;
+mod export;
 mod http;
 mod objects;
 mod password;

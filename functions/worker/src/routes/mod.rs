@@ -6,6 +6,7 @@ mod api_keys;
 mod canned;
 mod conversation_tools;
 mod conversations;
+mod export;
 mod feed;
 mod inboxes;
 mod reports;
@@ -96,11 +97,12 @@ async fn route(req: Request, env: Env) -> Result<Response> {
             conversation_tools::patch_contact(req, &env, id).await
         }
         (Method::Get, ["api", "conversations", id, "export"]) => {
-            conversation_tools::export(req, &env, id).await
+            export::conversation(req, &env, id).await
         }
         (Method::Post, ["api", "conversations", id, "erase"]) => {
             conversation_tools::erase(req, &env, id).await
         }
+        (Method::Get, ["api", "export"]) => export::workspace(req, &env).await,
         (Method::Get, ["api", "audit_log"]) => conversation_tools::audit_log(req, &env).await,
         (Method::Get, ["api", "canned_responses"]) => canned::list(req, &env).await,
         (Method::Post, ["api", "canned_responses"]) => canned::create(req, &env).await,

@@ -109,8 +109,12 @@ export async function rawJson<T>(method: string, path: string, body?: unknown): 
 export function liveUrls(path: string, pollPath: string) {
   const wsOrigin = origin.replace(/^http/, "ws");
   return {
-    // The token travels in the sb_session cookie (set at login), not in the URL.
-    socketUrl: (since: number) => `${wsOrigin}${path}?since=${since}`,
+    // A socket cannot send headers, and a URL lands in logs and history: each
+    // socket gets its own 30-second, single-use ticket, never the token.
+    socketUrl: async (since: number) => {
+      const t = await unwrap(api.POST("/api/live/ticket"));
+      return `${wsOrigin}${path}?since=${since}&ticket=${encodeURIComponent(t.ticket)}`;
+    },
     pollUrl: (since: number, wait: number) => `${origin}${pollPath}?since=${since}&wait=${wait}`,
     pollHeaders: (): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {}),
   };

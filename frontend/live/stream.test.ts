@@ -122,6 +122,56 @@ describe("LiveStream over WebSocket", () => {
     stream.stop();
   });
 
+  it("asks for a fresh ticket for every socket and resumes with it", async () => {
+    let n = 0;
+    const tickets: string[] = [];
+    const { stream, seen } = make({
+      endpoint: {
+        ...endpoint,
+        socketUrl: async (since: number) => {
+          const t = `t${++n}`;
+          tickets.push(t);
+          return `ws://x.test/live?since=${since}&ticket=${t}`;
+        },
+      },
+    });
+    stream.start();
+    await settle();
+    expect(FakeSocket.last().url).toBe("ws://x.test/live?since=0&ticket=t1");
+    FakeSocket.last().push(ev(1), ev(2));
+    FakeSocket.last().drop();
+    await settle(1000);
+    expect(FakeSocket.all).toHaveLength(2);
+    expect(FakeSocket.last().url).toBe("ws://x.test/live?since=2&ticket=t2");
+    expect(seen).toEqual([1, 2]);
+    stream.stop();
+  });
+
+  it("stops when the ticket is refused for good, and retries when it could not be had", async () => {
+    const fatal: number[] = [];
+    let answer: "down" | "refused" = "down";
+    const { stream } = make({
+      transport: "websocket",
+      onFatal: (e) => fatal.push(e.status),
+      endpoint: {
+        ...endpoint,
+        socketUrl: async () => {
+          throw answer === "down" ? new TypeError("network down") : Object.assign(new Error("token has expired"), { status: 401 });
+        },
+      },
+      fetch: (async () => new Response("{}", { status: 200 })) as typeof fetch,
+    });
+    stream.start();
+    await settle(2000);
+    expect(fatal).toEqual([]);
+    expect(stream.status).toBe("reconnecting");
+    answer = "refused";
+    await settle(20_000);
+    expect(fatal).toEqual([401]);
+    expect(stream.status).toBe("stopped");
+    expect(FakeSocket.all).toHaveLength(0);
+  });
+
   it("on a gap, reconnects from the last seq instead of applying past it", async () => {
     const { stream, seen } = make({ contiguous: true });
     stream.start();

@@ -26,8 +26,13 @@ export type TransportChoice = "auto" | "websocket" | "http";
 export type LiveStatus = "connecting" | "live-websocket" | "live-http" | "reconnecting" | "stopped";
 
 export interface Endpoint {
-  /** Absolute ws:// or wss:// URL for events after `since`, auth included. */
-  socketUrl(since: number): string;
+  /**
+   * Absolute ws:// or wss:// URL for events after `since`, auth included.
+   * Browsers' endpoints fetch a single-use ticket for it (never a token in
+   * a URL), hence the promise; a rejection with a `status` of 401, 403 or
+   * 404 stops the stream as a refused socket would.
+   */
+  socketUrl(since: number): string | Promise<string>;
   /** Absolute URL of the long-poll twin, held up to `wait` seconds. */
   pollUrl(since: number, wait: number): string;
   pollHeaders?(): Record<string, string>;
@@ -246,9 +251,41 @@ export class LiveStream {
   // ---- WebSocket ----------------------------------------------------------
 
   private openSocket(gen: number): void {
+    let url: string | Promise<string>;
+    try {
+      url = this.opts.endpoint.socketUrl(this.gate.lastSeq);
+    } catch (e) {
+      this.socketUrlFailed(gen, e);
+      return;
+    }
+    if (typeof url === "string") {
+      this.dial(gen, url);
+      return;
+    }
+    url.then(
+      (u) => {
+        if (gen === this.generation && this.running) this.dial(gen, u);
+      },
+      (e) => {
+        if (gen === this.generation && this.running) this.socketUrlFailed(gen, e);
+      },
+    );
+  }
+
+  /** The ticket for the socket was refused (fatal) or could not be had (a failed open). */
+  private socketUrlFailed(gen: number, e: unknown): void {
+    const status = (e as { status?: unknown } | null)?.status;
+    if (typeof status === "number" && FATAL.has(status)) {
+      this.fatal(status, e instanceof Error ? e.message : `the server answered ${status}`);
+      return;
+    }
+    this.socketClosed(gen, false, 0);
+  }
+
+  private dial(gen: number, url: string): void {
     let ws: WebSocket;
     try {
-      ws = new this.WS(this.opts.endpoint.socketUrl(this.gate.lastSeq));
+      ws = new this.WS(url);
     } catch {
       this.socketClosed(gen, false, 0);
       return;

@@ -445,7 +445,7 @@ fn canned_responses_are_managed_and_expand_in_replies() {
 }
 
 /// Parses RFC 4180 CSV (quoted fields may hold commas, quotes, newlines).
-fn parse_csv(text: &str) -> Vec<Vec<String>> {
+pub(crate) fn parse_csv(text: &str) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
     let mut row = Vec::new();
     let mut field = String::new();

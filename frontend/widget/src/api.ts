@@ -54,6 +54,18 @@ export class Api {
     return fetch(this.base + path, { ...init, headers: { ...type, ...(init?.headers ?? {}) } });
   }
 
+  /**
+   * A 30-second, single-use ticket for one socket: the visitor token stays
+   * in headers, never in a URL. A refusal carries its status (401: a new
+   * session is needed).
+   */
+  async ticket(): Promise<string> {
+    const r = await this.json("/api/widget/ticket", { method: "POST", headers: this.auth() });
+    if (!r.ok) throw Object.assign(new Error(`the server answered ${r.status}`), { status: r.status });
+    const t = await r.json();
+    return String(t.ticket);
+  }
+
   async config(): Promise<Config | null> {
     const r = await this.json(`/api/widget/${encodeURIComponent(this.inbox)}/config`);
     return r.ok ? r.json() : null;

@@ -212,10 +212,10 @@ export class Widget {
 
   private listen(): void {
     const api = this.api;
-    const token = () => encodeURIComponent(api.saved.token ?? "");
     this.stream = new LiveStream({
       endpoint: {
-        socketUrl: (since) => `${api.base.replace(/^http/, "ws")}/api/widget/live?since=${since}&token=${token()}`,
+        socketUrl: async (since) =>
+          `${api.base.replace(/^http/, "ws")}/api/widget/live?since=${since}&ticket=${encodeURIComponent(await api.ticket())}`,
         pollUrl: (since, wait) => `${api.base}/api/widget/events?since=${since}&wait=${wait}`,
         pollHeaders: () => api.auth(),
       },

@@ -23,6 +23,7 @@ pub mod outbound;
 pub mod report;
 pub mod sealing;
 pub mod search;
+pub mod ticket;
 pub mod token;
 pub mod transcript;
 pub mod translation;

@@ -1,9 +1,12 @@
 //! A conversation's transcript, exported as JSON or CSV
-//! (`GET /api/conversations/{id}/export`).
+//! (`GET /api/conversations/{id}/export`), and the workspace export over a
+//! date range (`GET /api/export`).
 //!
 //! The JSON form is [`Transcript`] as is. The CSV form has one row per
 //! message, RFC 4180 quoting (a field with a comma, a quote or a line break
-//! is quoted, quotes doubled), CRLF line ends, and a header row.
+//! is quoted, quotes doubled), CRLF line ends, and a header row. The
+//! worker streams both a page of messages at a time with [`csv_header`] and
+//! [`csv_row`]; [`to_csv`] is the same text for a transcript in memory.
 
 use crate::model::{Contact, Direction, Message};
 use serde::{Deserialize, Serialize};
@@ -48,29 +51,49 @@ pub const CSV_HEADER: [&str; 9] = [
 
 /// The transcript as CSV: a header row, then one row per message.
 pub fn to_csv(t: &Transcript) -> String {
-    let mut out = String::new();
-    push_row(&mut out, CSV_HEADER.iter().map(|h| h.to_string()));
+    let mut out = csv_header(false);
     for m in &t.messages {
-        let sender = match (m.direction, &m.sender_id) {
-            (Direction::Inbound, _) => "customer".to_string(),
-            (Direction::Outbound, Some(agent)) => agent.clone(),
-            (Direction::Outbound, None) => "business".to_string(),
-        };
-        push_row(
-            &mut out,
-            [
-                m.seq.to_string(),
-                iso8601(m.created_at),
-                m.direction.as_str().to_string(),
-                m.kind.clone(),
-                sender,
-                m.status.as_str().to_string(),
-                m.text.clone(),
-                m.id.clone(),
-                m.platform_id.clone().unwrap_or_default(),
-            ],
-        );
+        out.push_str(&csv_row(None, m));
     }
+    out
+}
+
+/// The header row; with `conversation_id` first for the workspace export.
+pub fn csv_header(with_conversation: bool) -> String {
+    let mut out = String::new();
+    let first = with_conversation.then(|| "conversation_id".to_string());
+    push_row(
+        &mut out,
+        first
+            .into_iter()
+            .chain(CSV_HEADER.iter().map(|h| h.to_string())),
+    );
+    out
+}
+
+/// One message's row (CRLF included), after its conversation's id when
+/// `conversation` is given.
+pub fn csv_row(conversation: Option<&str>, m: &Message) -> String {
+    let sender = match (m.direction, &m.sender_id) {
+        (Direction::Inbound, _) => "customer".to_string(),
+        (Direction::Outbound, Some(agent)) => agent.clone(),
+        (Direction::Outbound, None) => "business".to_string(),
+    };
+    let mut out = String::new();
+    push_row(
+        &mut out,
+        conversation.map(str::to_string).into_iter().chain([
+            m.seq.to_string(),
+            iso8601(m.created_at),
+            m.direction.as_str().to_string(),
+            m.kind.clone(),
+            sender,
+            m.status.as_str().to_string(),
+            m.text.clone(),
+            m.id.clone(),
+            m.platform_id.clone().unwrap_or_default(),
+        ]),
+    );
     out
 }
 
@@ -206,6 +229,12 @@ mod tests {
             to_csv(&t),
             "seq,created_at,direction,kind,sender,status,text,message_id,platform_id\r\n\
              1,1970-01-01T00:00:00.000Z,inbound,text,customer,received,\"a, \"\"b\"\"\nc\",msg_1,m1\r\n"
+        );
+        let m = t.messages.first().unwrap();
+        assert_eq!(
+            format!("{}{}", csv_header(true), csv_row(Some("cv_1"), m)),
+            "conversation_id,seq,created_at,direction,kind,sender,status,text,message_id,platform_id\r\n\
+             cv_1,1,1970-01-01T00:00:00.000Z,inbound,text,customer,received,\"a, \"\"b\"\"\nc\",msg_1,m1\r\n"
         );
     }
 }

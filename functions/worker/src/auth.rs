@@ -1,9 +1,11 @@
 //! Who is calling: an agent with a session token, or the workspace's own
 //! systems with an API key.
 //!
-//! A session token is taken from `Authorization: Bearer`, the `sb_session`
-//! cookie (the dashboard), or `?token=` (WebSockets, which cannot set
-//! headers from a browser). Its MAC and expiry are checked, then D1
+//! A session token is taken from `Authorization: Bearer` or `?token=`
+//! (server-side WebSocket clients). Browsers open sockets with a ticket
+//! instead ([`socket_caller`], `tickets.rs`), so no long-lived token is
+//! ever in a URL, and no cookie: a cookie would ride along on a socket a
+//! hostile page opens. Its MAC and expiry are checked, then D1
 //! confirms the agent still exists, the token's version is current
 //! (password change, role change, removal) and its session is not revoked
 //! (logout). An API key (`sbk_…`) is looked up by its hash; a `read` key
@@ -38,6 +40,15 @@ pub enum Role {
 }
 
 impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::ApiKey => "api_key",
+            Role::Agent => "agent",
+            Role::Admin => "admin",
+            Role::Owner => "owner",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Role> {
         match s {
             "owner" => Some(Role::Owner),
@@ -75,24 +86,13 @@ fn bearer(req: &Request) -> Option<String> {
     h.strip_prefix("Bearer ").map(|t| t.trim().to_string())
 }
 
-fn cookie(req: &Request) -> Option<String> {
-    let h = req.headers().get("cookie").ok().flatten()?;
-    h.split(';')
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == "sb_session")
-        .map(|(_, v)| v.to_string())
-}
-
 /// The prefix of every API key.
 pub const API_KEY_PREFIX: &str = "sbk_";
 
 pub async fn authenticate(req: &Request, config: &Config, db: &D1Database) -> ApiResult<Agent> {
-    let token = bearer(req)
-        .or_else(|| cookie(req))
-        .or_else(|| query(req, "token"))
-        .ok_or_else(|| {
-            ApiError::unauthorized("missing token: send Authorization: Bearer <token>")
-        })?;
+    let token = bearer(req).or_else(|| query(req, "token")).ok_or_else(|| {
+        ApiError::unauthorized("missing token: send Authorization: Bearer <token>")
+    })?;
     if token.starts_with(API_KEY_PREFIX) {
         return authenticate_key(req, db, &token).await;
     }
@@ -144,6 +144,30 @@ pub async fn caller(req: &Request, env: &Env) -> ApiResult<(Agent, D1Database)> 
     let database = db::database(env)?;
     let agent = authenticate(req, &config, &database).await?;
     Ok((agent, database))
+}
+
+/// The caller of a WebSocket upgrade: a ticket in `?ticket=` (what
+/// browsers use), or any credential [`caller`] takes (server-side
+/// clients). A ticket was issued after the full check of a live session at
+/// most 30 seconds earlier, so D1 is not asked again; it is used up here.
+pub async fn socket_caller(req: &Request, env: &Env) -> ApiResult<Agent> {
+    let Some(raw) = query(req, "ticket") else {
+        return caller(req, env).await.map(|(agent, _)| agent);
+    };
+    let config = Config::from_env(env);
+    let t = crate::tickets::redeem(env, &config, &raw).await?;
+    let role = match t.role.as_str() {
+        "api_key" => Role::ApiKey,
+        other => {
+            Role::parse(other).ok_or_else(|| ApiError::unauthorized("not an agent's ticket"))?
+        }
+    };
+    Ok(Agent {
+        agent_id: t.sub,
+        workspace_id: t.ws,
+        role,
+        session_id: (!t.sid.is_empty()).then_some(t.sid),
+    })
 }
 
 /// Starts a session for an agent and returns its token.

@@ -19,6 +19,7 @@ mod audit;
 mod auth;
 mod config;
 mod db;
+mod export;
 mod http;
 mod labels_db;
 mod objects;
@@ -27,6 +28,7 @@ mod platform;
 mod routes;
 mod runtime;
 mod sealing;
+mod tickets;
 mod time_zone;
 mod translation;
 

@@ -8,13 +8,14 @@ import { storage } from "../lib/storage";
 const TOKEN_KEY = "sb.token";
 const TRANSPORT_KEY = "sb.transport";
 
-/** The socket cannot send headers: the session cookie carries the token to /api instead of the URL. */
-function setCookie(token: string | null): void {
+/**
+ * Sockets open with single-use tickets (api/client.ts), so no cookie carries
+ * the token any more; this clears one an older version of the page set.
+ */
+function clearOldCookie(): void {
   if (typeof document === "undefined") return;
   const secure = location.protocol === "https:" ? "; Secure" : "";
-  document.cookie = token
-    ? `sb_session=${token}; Path=/api; SameSite=Strict${secure}`
-    : `sb_session=; Path=/api; Max-Age=0; SameSite=Strict${secure}`;
+  document.cookie = `sb_session=; Path=/api; Max-Age=0; SameSite=Strict${secure}`;
 }
 
 function savedTransport(): TransportChoice {
@@ -41,7 +42,7 @@ export const useSession = defineStore("session", {
   actions: {
     init() {
       setToken(this.token);
-      setCookie(this.token);
+      clearOldCookie();
     },
     setTransport(t: TransportChoice) {
       this.transport = t;
@@ -52,7 +53,6 @@ export const useSession = defineStore("session", {
       this.expired = false;
       storage.set(TOKEN_KEY, token);
       setToken(token);
-      setCookie(token);
     },
     async login(email: string, password: string) {
       const r = await unwrap(api.POST("/api/login", { body: { email, password } }));
@@ -97,7 +97,7 @@ export const useSession = defineStore("session", {
       this.me = null;
       storage.remove(TOKEN_KEY);
       setToken(null);
-      setCookie(null);
+      clearOldCookie();
     },
     /** The server answered 401: the session expired or was revoked. */
     expire() {

@@ -5,6 +5,25 @@ use switchboard_core::inbound::InboundEvent;
 use switchboard_core::model::Content;
 use switchboard_core::wire::{ConversationSummary, SearchDoc};
 
+/// `GET /export` on a conversation: one page of its transcript.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ExportPage {
+    pub conversation: switchboard_core::transcript::TranscriptHeader,
+    /// Oldest first.
+    pub messages: Vec<switchboard_core::model::Message>,
+    /// The `after` of the next page; none at the end.
+    pub next: Option<i64>,
+}
+
+/// `GET /export/conversations` on the workspace: ids of conversations that
+/// may hold messages in the export's range, by id.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ExportConversations {
+    pub ids: Vec<String>,
+    /// The `after` of the next page; none at the end.
+    pub next: Option<String>,
+}
+
 /// `POST /ingest` on a conversation: one webhook's events for this thread,
 /// in the platform's order.
 #[derive(Debug, Serialize, Deserialize)]

@@ -11,6 +11,8 @@
 //! - `GET /conversations?status&channel&assignee&label&cursor&limit` — the
 //!   list, newest first, paged with a cursor.
 //! - `GET /search?q&cursor&limit` — messages matching `q`, newest first.
+//! - `GET /export/conversations?from&after&limit` — ids of conversations
+//!   active since `from`, by id (the workspace export's outer loop).
 //! - `GET /feed?since&wait` — feed events after `since` (long-poll twin).
 //! - `GET /live?since` — WebSocket: feed events after `since`, then live.
 //! - `POST /round-robin` — the next online agent after the last one given
@@ -25,11 +27,13 @@
 //! - `POST /visitor`, `POST /visit`, `GET /visitors`, `POST /throttle`,
 //!   `POST /offline`: website visitors (see `workspace/visitors.rs`); the
 //!   alarm turns visitors whose heartbeats stopped idle, then offline.
+//! - `POST /tickets/consume` — single use of socket tickets (see
+//!   `workspace/tickets.rs`).
 //! - `POST /translation/begin`, `POST /translation/put`, `GET
 //!   /translation/usage`: the translation cache and daily usage (see
 //!   `workspace/translation.rs`).
 
-use super::internal::{IndexUpdate, RoundRobinAnswer, WorkspaceErase};
+use super::internal::{ExportConversations, IndexUpdate, RoundRobinAnswer, WorkspaceErase};
 use super::schema::Schema;
 use super::sockets::{self, SocketIdentity, Waiters};
 use super::sql::{int, opt_text, scalar, sql_err, text, Body};
@@ -54,6 +58,7 @@ const SCHEMA: Schema = Schema {
         super::reports::SCHEMA,
         translation::SCHEMA,
         labels::SCHEMA,
+        tickets::SCHEMA,
     ],
     added_columns: &[],
     after_columns: &[],
@@ -101,6 +106,7 @@ CREATE TABLE IF NOT EXISTS round_robin (one INTEGER PRIMARY KEY CHECK (one = 1),
 ";
 
 mod labels;
+mod tickets;
 mod translation;
 mod visitors;
 
@@ -155,11 +161,13 @@ impl DurableObject for WorkspaceObject {
         let result = match (req.method(), path.as_str()) {
             (Method::Post, "/index") => self.index(&mut req).await,
             (Method::Get, "/conversations") => self.list(&req),
+            (Method::Get, "/export/conversations") => self.export_conversations(&req),
             (Method::Get, "/search") => self.search(&req),
             (Method::Post, "/visitor") => self.visitor(&mut req).await,
             (Method::Post, "/visit") => self.visit(&mut req).await,
             (Method::Get, "/visitors") => self.visitors(),
             (Method::Post, "/throttle") => self.throttle(&mut req).await,
+            (Method::Post, "/tickets/consume") => self.consume_ticket(&mut req).await,
             (Method::Post, "/offline") => self.mark_offline(&mut req).await,
             (Method::Get, "/feed") => self.poll_feed(&req).await,
             (Method::Get, "/live") => self.live(&req),
@@ -316,6 +324,37 @@ impl WorkspaceObject {
             conversation: Box::new(summary),
         })?;
         json(200, &serde_json::json!({ "applied": true })).map_err(ApiError::from)
+    }
+
+    /// `GET /export/conversations?from=<ms>&after=<id>&limit=<n>`: the ids
+    /// of conversations whose last activity is at or after `from` (a
+    /// message stored then or later moved `updated_at` past it), above
+    /// `after`, by id. By id, not by time: a conversation that changes
+    /// during an export keeps its place, so none is skipped or repeated.
+    fn export_conversations(&self, req: &Request) -> Answer {
+        #[derive(Deserialize)]
+        struct Row {
+            id: String,
+        }
+        let from = query_int(req, "from")?.unwrap_or(0);
+        let after = query(req, "after").unwrap_or_default();
+        let limit = query_int(req, "limit")?.unwrap_or(200).clamp(1, 1000);
+        let ids: Vec<String> = self
+            .sql
+            .exec(
+                "SELECT id FROM conversations WHERE id > ? AND updated_at >= ? ORDER BY id LIMIT ?",
+                vec![text(&after), int(from), int(limit)],
+            )
+            .and_then(|c| c.to_array::<Row>())
+            .map_err(sql_err("listing conversations to export"))?
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        let next = match ids.len() as i64 >= limit {
+            true => ids.last().cloned(),
+            false => None,
+        };
+        json(200, &ExportConversations { ids, next }).map_err(ApiError::from)
     }
 
     /// `POST /report` (a `ReportQuery`): figures from the report rollups.

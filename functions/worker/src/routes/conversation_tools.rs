@@ -1,6 +1,7 @@
 //! The tools agents work conversations with: status and snooze, assignment,
 //! labels, the contact's details; and history management: export and
-//! erasure, with the audit log that records erasures.
+//! erasure (export is `export.rs`), with the audit log that records
+//! erasures and exports.
 //!
 //! Like every conversation route, each names the conversation's object by
 //! the caller's workspace, so another workspace's id reaches an empty
@@ -8,12 +9,11 @@
 
 use super::conversations::{caller, check_id};
 use crate::db;
-use crate::http::{json, json_body, query, query_int, ApiError, ApiResult};
+use crate::http::{json, json_body, query_int, ApiError, ApiResult};
 use crate::objects::internal::{present, ContactPatch, ConversationPatch, EraseRequest};
 use crate::objects::{self, HEADER_WORKSPACE};
 use serde::Deserialize;
 use switchboard_core::ids::is_id;
-use switchboard_core::transcript::{to_csv, Transcript};
 use worker::{Env, Method, Request, Response};
 
 const MAX_LABELS: usize = 20;
@@ -226,62 +226,6 @@ pub async fn patch_contact(mut req: Request, env: &Env, id: &str) -> ApiResult<R
         &patch,
     )
     .await
-}
-
-/// # `GET /api/conversations/{id}/export?format=json|csv`
-/// The transcript as a download (`content-disposition: attachment`): JSON
-/// (default) is the conversation and every message, oldest first, notes
-/// included; CSV is one row per message (`seq, created_at, direction, kind,
-/// sender, status, text, message_id, platform_id`), RFC 4180 quoting.
-pub async fn export(req: Request, env: &Env, id: &str) -> ApiResult<Response> {
-    let agent = caller(&req, env).await?;
-    check_id(id)?;
-    let format = query(&req, "format").unwrap_or_else(|| "json".into());
-    if format != "json" && format != "csv" {
-        return Err(ApiError::bad_request("format must be json or csv"));
-    }
-    let stub = objects::conversation_stub(env, &agent.workspace_id, id)?;
-    let identity = [(HEADER_WORKSPACE, agent.workspace_id.as_str())];
-    let mut resp = objects::call(
-        &stub,
-        objects::internal_request(Method::Get, "/export", None, &identity)?,
-    )
-    .await?;
-    if resp.status_code() != 200 {
-        return Ok(resp);
-    }
-    // A transcript leaving the system is accountable, as an erasure is.
-    let database = db::database(env)?;
-    crate::audit::record(
-        &database,
-        &agent,
-        "export_conversation",
-        id,
-        serde_json::json!({ "format": format }),
-    )
-    .await;
-    let (body, content_type) = if format == "csv" {
-        let transcript: Transcript = resp
-            .json()
-            .await
-            .map_err(|e| ApiError::internal("reading a transcript", e))?;
-        (to_csv(&transcript), "text/csv; charset=utf-8")
-    } else {
-        let text = resp
-            .text()
-            .await
-            .map_err(|e| ApiError::internal("reading a transcript", e))?;
-        (text, "application/json")
-    };
-    let mut out = Response::ok(body)?;
-    let headers = out.headers_mut();
-    headers.set("content-type", content_type)?;
-    headers.set(
-        "content-disposition",
-        &format!("attachment; filename=\"conversation-{id}.{format}\""),
-    )?;
-    headers.set("cache-control", "no-store")?;
-    Ok(out)
 }
 
 /// # `POST /api/conversations/{id}/erase`

@@ -196,13 +196,15 @@ pub async fn events(req: Request, env: &Env, id: &str) -> ApiResult<Response> {
     .await
 }
 
-/// # WebSocket `GET /api/conversations/{id}/live?since=<seq>&token=<token>`
+/// # WebSocket `GET /api/conversations/{id}/live?since=<seq>&ticket=<ticket>`
 /// First every event after `since`, in order, then each new one as it is
 /// stored, as JSON text frames: no gap and no duplicate between the two.
 /// Clients may send `{"type":"typing"}` and `{"type":"read","seq":N}`;
-/// `ping` is answered `pong`.
+/// `ping` is answered `pong`. Browsers authenticate with a single-use
+/// ticket (`POST /api/live/ticket`); server-side clients may pass
+/// `?token=` or `Authorization: Bearer`.
 pub async fn live(req: Request, env: &Env, id: &str) -> ApiResult<Response> {
-    let agent = caller(&req, env).await?;
+    let agent = auth::socket_caller(&req, env).await?;
     check_id(id)?;
     require_upgrade(&req)?;
     let stub = objects::conversation_stub(env, &agent.workspace_id, id)?;

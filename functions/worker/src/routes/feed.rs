@@ -23,10 +23,12 @@ fn since_query(req: &Request, with_wait: bool) -> ApiResult<String> {
     })
 }
 
-/// # WebSocket `GET /api/live?since=<seq>&token=<token>`
+/// # WebSocket `GET /api/live?since=<seq>&ticket=<ticket>`
 /// The workspace feed: every feed event after `since`, then each new one.
+/// Browsers authenticate with a single-use ticket (`POST /api/live/ticket`);
+/// server-side clients may pass `?token=` or `Authorization: Bearer`.
 pub async fn live(req: Request, env: &Env) -> ApiResult<Response> {
-    let agent = caller(&req, env).await?;
+    let agent = auth::socket_caller(&req, env).await?;
     require_upgrade(&req)?;
     let stub = objects::workspace_stub(env, &agent.workspace_id)?;
     let path = format!("/live{}", since_query(&req, false)?);

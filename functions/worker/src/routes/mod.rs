@@ -6,11 +6,13 @@ mod api_keys;
 mod canned;
 mod conversation_tools;
 mod conversations;
+mod export;
 mod feed;
 mod inboxes;
 mod labels;
 mod reports;
 mod team;
+mod tickets;
 mod translation;
 mod webhooks;
 mod widget;
@@ -96,11 +98,12 @@ async fn route(req: Request, env: Env) -> Result<Response> {
             conversation_tools::patch_contact(req, &env, id).await
         }
         (Method::Get, ["api", "conversations", id, "export"]) => {
-            conversation_tools::export(req, &env, id).await
+            export::conversation(req, &env, id).await
         }
         (Method::Post, ["api", "conversations", id, "erase"]) => {
             conversation_tools::erase(req, &env, id).await
         }
+        (Method::Get, ["api", "export"]) => export::workspace(req, &env).await,
         (Method::Get, ["api", "audit_log"]) => conversation_tools::audit_log(req, &env).await,
         (Method::Get, ["api", "canned_responses"]) => canned::list(req, &env).await,
         (Method::Post, ["api", "canned_responses"]) => canned::create(req, &env).await,
@@ -114,6 +117,7 @@ async fn route(req: Request, env: Env) -> Result<Response> {
         (Method::Get, ["api", "search"]) => conversations::search(req, &env).await,
         (Method::Get, ["api", "reports"]) => reports::get(req, &env).await,
         (Method::Get, ["api", "live"]) => feed::live(req, &env).await,
+        (Method::Post, ["api", "live", "ticket"]) => tickets::issue(req, &env).await,
         // The widget's routes answer with CORS for the inbox's origins.
         (_, ["api", "widget", rest @ ..]) => return widget::handle(req, &env, rest).await,
         (Method::Get, ["api", "feed"]) => feed::poll(req, &env).await,

@@ -20,7 +20,7 @@
 //!   rewrite this conversation's labels (one event when it carried it).
 //! - `PATCH /contact` — an agent edits the contact; the fields they set are
 //!   no longer overwritten by the platform.
-//! - `GET /export` — the transcript (`Transcript` JSON).
+//! - `GET /export?after&limit&from&to` — a page of the transcript (`ExportPage`).
 //! - `POST /open` — a website visitor's session: creates the row, no event.
 //! - `POST /translate` — translates a stored message on request;
 //!   `GET`/`PATCH /language` — the customer's language (see `translate`).
@@ -50,8 +50,8 @@ mod translate;
 mod visitor;
 
 use super::internal::{
-    ContactPatch, ConversationPatch, EraseRequest, IndexUpdate, IngestRequest, IngestResult,
-    LabelRewrite, RoundRobinAnswer, SendRequest, WorkspaceErase,
+    ContactPatch, ConversationPatch, EraseRequest, ExportPage, IndexUpdate, IngestRequest,
+    IngestResult, LabelRewrite, RoundRobinAnswer, SendRequest, WorkspaceErase,
 };
 use super::schema::Schema;
 use super::sockets::{self, SocketIdentity, Waiters};
@@ -59,7 +59,7 @@ use super::sql::{int, opt_text, scalar, sql_err, text, Body};
 use super::{HEADER_AGENT, HEADER_VISITOR, HEADER_WORKSPACE};
 use crate::config::Config;
 use crate::db;
-use crate::http::{error_response, json, ApiError};
+use crate::http::{error_response, json, query_int, ApiError};
 use crate::platform;
 use crate::runtime::now_ms;
 use serde::Deserialize;
@@ -69,7 +69,7 @@ use switchboard_core::channels::SendContext;
 use switchboard_core::inbound::{InboundEvent, InboundMessage, Receipt, ReceiptTarget};
 use switchboard_core::model::{Contact, Content, Direction, Message, MessageStatus};
 use switchboard_core::outbound::SendOutcome;
-use switchboard_core::transcript::{Transcript, TranscriptHeader};
+use switchboard_core::transcript::TranscriptHeader;
 use switchboard_core::wire::{
     ConversationSummary, Event, EventBody, LastMessage, SearchDoc, MAX_EVENTS_PER_PAGE,
     MAX_WAIT_SECS,

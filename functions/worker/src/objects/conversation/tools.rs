@@ -295,35 +295,58 @@ impl ConversationObject {
     }
 
     /// `GET /export`: every message, oldest first, with the conversation.
+    /// `GET /export?after=<seq>&limit=<n>&from=<ms>&to=<ms>`: one page of
+    /// the transcript, for the worker's streaming export: the conversation,
+    /// up to `limit` (at most 1000) messages with `seq` above `after` and
+    /// `created_at` in `[from, to)`, oldest first, and `next` (the `after`
+    /// of the next page, or null at the end). Pages are read by `seq`, so
+    /// messages written during an export come after, never in between.
     pub(super) fn export(&self, req: &Request) -> Answer {
         let conv = self.conversation_for(req)?;
+        let after = query_int(req, "after")?.unwrap_or(0);
+        let limit = query_int(req, "limit")?.unwrap_or(500).clamp(1, 1000);
+        let from = query_int(req, "from")?.unwrap_or(i64::MIN);
+        let to = query_int(req, "to")?.unwrap_or(i64::MAX);
         let rows = self
             .sql
             .exec(
-                &format!("SELECT {MESSAGE_COLUMNS} FROM messages ORDER BY seq"),
-                None,
+                &format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages WHERE seq > ? AND created_at >= ? \
+                     AND created_at < ? ORDER BY seq LIMIT ?"
+                ),
+                vec![int(after), int(from), int(to), int(limit)],
             )
             .and_then(|c| c.to_array::<MessageRow>())
             .map_err(sql_err("reading messages to export"))?;
-        let messages = rows
+        let full = rows.len() as i64 >= limit;
+        let last = rows.last().map(|r| r.seq);
+        let messages: Vec<Message> = rows
             .into_iter()
             .filter_map(|r| r.into_message(&conv.id))
             .collect();
-        let transcript = Transcript {
-            conversation: TranscriptHeader {
-                id: conv.id.clone(),
-                inbox_id: conv.inbox_id.clone(),
-                channel: conv.channel.clone(),
-                contact: conv.contact(),
-                status: conv.status.clone(),
-                snoozed_until: conv.snoozed_until,
-                assignee: conv.assignee.clone(),
-                labels: conv.labels(),
-                created_at: conv.created_at,
-            },
-            messages,
-            exported_at: now_ms(),
+        let header = TranscriptHeader {
+            id: conv.id.clone(),
+            inbox_id: conv.inbox_id.clone(),
+            channel: conv.channel.clone(),
+            contact: conv.contact(),
+            status: conv.status.clone(),
+            snoozed_until: conv.snoozed_until,
+            assignee: conv.assignee.clone(),
+            labels: conv.labels(),
+            created_at: conv.created_at,
         };
-        json(200, &transcript).map_err(ApiError::from)
+        let next = match (full, last) {
+            (true, Some(seq)) => Some(seq),
+            _ => None,
+        };
+        json(
+            200,
+            &ExportPage {
+                conversation: header,
+                messages,
+                next,
+            },
+        )
+        .map_err(ApiError::from)
     }
 }

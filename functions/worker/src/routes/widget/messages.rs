@@ -1,6 +1,6 @@
 //! The visitor writes, reads and listens.
 
-use super::{address, optional_text, throttle, visitor, Cors};
+use super::{address, optional_text, socket_visitor, throttle, visitor, Cors};
 use crate::http::{json, json_body, query_int, ApiError, ApiResult};
 use crate::objects::internal::{IngestRequest, IngestResult};
 use crate::objects::{self, HEADER_VISITOR, HEADER_WORKSPACE};
@@ -154,12 +154,14 @@ pub async fn events(req: Request, env: &Env, cors: &Cors) -> ApiResult<Response>
     .await
 }
 
-/// # WebSocket `GET /api/widget/live?since=<seq>&token=<visitor token>`
+/// # WebSocket `GET /api/widget/live?since=<seq>&ticket=<ticket>`
 /// The visitor's socket: events after `since` (private ones excluded),
 /// then live; `{"type":"typing"}` and `{"type":"read","seq":N}` may be
-/// sent. A browser's `Origin` must be one the inbox allows.
+/// sent. A browser's `Origin` must be one the inbox allows. The widget
+/// authenticates with a single-use ticket (`POST /api/widget/ticket`);
+/// server-side clients may pass `?token=<visitor token>`.
 pub async fn live(req: Request, env: &Env, cors: &Cors) -> ApiResult<Response> {
-    let v = visitor(&req, env, cors, None).await?;
+    let v = socket_visitor(&req, env, cors).await?;
     require_upgrade(&req)?;
     let since = query_int(&req, "since")?.unwrap_or(0);
     let stub = objects::conversation_stub(env, &v.workspace_id, &v.conversation_id)?;
@@ -172,4 +174,26 @@ pub async fn live(req: Request, env: &Env, cors: &Cors) -> ApiResult<Response> {
         objects::forward_request(&req, &format!("/live?since={since}"), &identity)?,
     )
     .await
+}
+
+/// # `POST /api/widget/ticket`
+/// With the visitor token in `Authorization: Bearer`: a ticket for one
+/// visitor socket, `{ticket, expires_in}` (30 seconds, single use), so the
+/// visitor token never appears in a URL.
+pub async fn ticket(req: Request, env: &Env, cors: &Cors) -> ApiResult<Response> {
+    let v = visitor(&req, env, cors, None).await?;
+    let config = crate::config::Config::from_env(env);
+    let (ticket, expires_in) = crate::tickets::issue(
+        &config,
+        &crate::tickets::Holder {
+            sub: &v.external_id,
+            ws: &v.workspace_id,
+            role: "visitor",
+            sid: &v.inbox.id,
+        },
+    )?;
+    Ok(json(
+        201,
+        &serde_json::json!({ "ticket": ticket, "expires_in": expires_in }),
+    )?)
 }

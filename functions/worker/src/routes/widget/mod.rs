@@ -67,6 +67,7 @@ pub async fn handle(req: Request, env: &Env, rest: &[&str]) -> worker::Result<Re
         (Method::Post, ["messages"]) => messages::write(req, env, &cors).await,
         (Method::Get, ["events"]) => messages::events(req, env, &cors).await,
         (Method::Get, ["live"]) => messages::live(req, env, &cors).await,
+        (Method::Post, ["ticket"]) => messages::ticket(req, env, &cors).await,
         (Method::Post, ["visit"]) => visit::visit(req, env, &cors).await,
         _ => Err(ApiError::not_found("widget route")),
     };
@@ -141,8 +142,9 @@ pub(crate) struct Visitor {
 }
 
 /// The visitor of the token in `Authorization: Bearer`, the `token` query
-/// parameter (WebSockets cannot send headers) or `body_token` (a beacon
-/// cannot either), checked against the inbox's origins.
+/// parameter (server-side clients; the widget opens its socket with a
+/// ticket, see [`socket_visitor`]) or `body_token` (a beacon cannot send
+/// headers), checked against the inbox's origins.
 pub(crate) async fn visitor(
     req: &Request,
     env: &Env,
@@ -164,16 +166,42 @@ pub(crate) async fn visitor(
     if claims.role != "visitor" {
         return Err(ApiError::unauthorized("not a visitor token"));
     }
+    visitor_of(env, cors, claims.sub, claims.ws, &claims.sid).await
+}
+
+/// The visitor opening a socket: a ticket in `?ticket=` (from
+/// `POST /api/widget/ticket`, used up here), else [`visitor`]'s token.
+pub(crate) async fn socket_visitor(req: &Request, env: &Env, cors: &Cors) -> ApiResult<Visitor> {
+    let Some(raw) = query(req, "ticket") else {
+        return visitor(req, env, cors, None).await;
+    };
+    let config = Config::from_env(env);
+    let t = crate::tickets::redeem(env, &config, &raw).await?;
+    if t.role != "visitor" {
+        return Err(ApiError::unauthorized("not a visitor's ticket"));
+    }
+    visitor_of(env, cors, t.sub, t.ws, &t.sid).await
+}
+
+/// The visitor `external_id` of `inbox_id` in `workspace_id` (all from a
+/// verified token or ticket).
+async fn visitor_of(
+    env: &Env,
+    cors: &Cors,
+    external_id: String,
+    workspace_id: String,
+    inbox_id: &str,
+) -> ApiResult<Visitor> {
     let database = db::database(env)?;
-    let inbox = db::inbox(&database, &claims.sid, now_ms())
+    let inbox = db::inbox(&database, inbox_id, now_ms())
         .await?
-        .filter(|i| i.workspace_id == claims.ws)
+        .filter(|i| i.workspace_id == workspace_id)
         .ok_or_else(|| ApiError::not_found("widget inbox"))?;
     cors.check(widget_settings(&inbox)?)?;
     Ok(Visitor {
-        conversation_id: conversation_id(&inbox.id, &claims.sub),
-        external_id: claims.sub,
-        workspace_id: claims.ws,
+        conversation_id: conversation_id(&inbox.id, &external_id),
+        external_id,
+        workspace_id,
         inbox,
     })
 }

@@ -8,6 +8,7 @@ mod canned;
 mod channels;
 mod client_id;
 mod common;
+mod inbox_setup;
 mod outbound;
 mod realtime;
 mod refusals;

@@ -2,6 +2,10 @@
 //! callback URL, on 127.0.0.1. It records every request and answers as the
 //! platform would: it checks the access token and the body's shape, and
 //! can be told to fail the next requests (outages, rate limits, refusals).
+//!
+//! Setting an inbox up (Telegram `setWebhook` and `getMe`, Graph `GET`s of
+//! `/me` or a node) is recorded apart, in [`FakePlatform::setup_calls`], so
+//! [`FakePlatform::requests`] stays the messages sent.
 
 use serde_json::{json, Value};
 use std::collections::VecDeque;
@@ -34,6 +38,10 @@ impl Recorded {
 #[derive(Default)]
 struct Shared {
     requests: Vec<Recorded>,
+    /// setWebhook, getMe and Graph GETs: an inbox being set up.
+    setup: Vec<Recorded>,
+    /// Page tokens → (page id, page name), for Graph's `GET /me`.
+    pages: Vec<(String, String, String)>,
     /// Answers to give instead of the normal one, first in first out.
     forced: VecDeque<(u16, String)>,
     /// Access tokens the Graph API accepts; bot tokens Telegram accepts.
@@ -76,12 +84,18 @@ impl FakePlatform {
                 };
                 let (status, answer, delay) = {
                     let mut g = s.lock().unwrap_or_else(|p| p.into_inner());
-                    g.requests.push(recorded.clone());
+                    match is_setup(&recorded) {
+                        true => g.setup.push(recorded.clone()),
+                        false => g.requests.push(recorded.clone()),
+                    }
                     let (status, answer) = match g.forced.pop_front() {
                         Some(f) => f,
-                        None => {
-                            answer(&recorded, &g.tokens, counter.fetch_add(1, Ordering::SeqCst))
-                        }
+                        None => answer(
+                            &recorded,
+                            &g.tokens,
+                            &g.pages,
+                            counter.fetch_add(1, Ordering::SeqCst),
+                        ),
                     };
                     (status, answer, g.delays.pop_front())
                 };
@@ -112,6 +126,19 @@ impl FakePlatform {
     /// Accept this access token (Graph) or bot token (Telegram).
     pub fn accept_token(&self, token: &str) {
         self.lock().tokens.push(token.to_string());
+    }
+
+    /// Accept this page access token; Graph's `GET /me` with it names this page.
+    pub fn accept_page(&self, token: &str, page_id: &str, name: &str) {
+        let mut g = self.lock();
+        g.tokens.push(token.to_string());
+        g.pages
+            .push((token.to_string(), page_id.to_string(), name.to_string()));
+    }
+
+    /// The setup calls so far: setWebhook, getMe, Graph GETs.
+    pub fn setup_calls(&self) -> Vec<Recorded> {
+        self.lock().setup.clone()
     }
 
     /// Answer the next request with `status` and `body` instead.
@@ -157,8 +184,26 @@ fn graph_error(status: u16, message: &str, code: i64) -> (u16, String) {
     )
 }
 
+/// Setting an inbox up rather than sending: Telegram's setWebhook and
+/// getMe, any Graph API GET.
+fn is_setup(r: &Recorded) -> bool {
+    let path = r.path.split('?').next().unwrap_or_default();
+    path.ends_with("/setWebhook") || path.ends_with("/getMe") || r.method == "GET"
+}
+
+fn bearer(r: &Recorded) -> &str {
+    r.header("authorization")
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .unwrap_or_default()
+}
+
 /// The platform's normal answer.
-fn answer(r: &Recorded, tokens: &[String], n: u64) -> (u16, String) {
+fn answer(
+    r: &Recorded,
+    tokens: &[String],
+    pages: &[(String, String, String)],
+    n: u64,
+) -> (u16, String) {
     let path = r.path.split('?').next().unwrap_or_default();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     // Telegram: /bot<token>/<method>
@@ -170,10 +215,57 @@ fn answer(r: &Recorded, tokens: &[String], n: u64) -> (u16, String) {
             );
         }
         let body = r.json();
+        match segments.get(1).copied() {
+            Some("getMe") => {
+                return (200, json!({"ok": true, "result": {"id": 123456, "is_bot": true, "first_name": "Fake bot", "username": "fake_bot"}}).to_string());
+            }
+            Some("setWebhook") => {
+                let url = body["url"].as_str().unwrap_or_default();
+                let secret = body["secret_token"].as_str().unwrap_or_default();
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    return (400, json!({"ok": false, "error_code": 400, "description": "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"}).to_string());
+                }
+                let secret_ok = !secret.is_empty()
+                    && secret.len() <= 256
+                    && secret
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                if !secret_ok {
+                    return (400, json!({"ok": false, "error_code": 400, "description": "Bad Request: secret token contains unallowed characters"}).to_string());
+                }
+                return (
+                    200,
+                    json!({"ok": true, "result": true, "description": "Webhook was set"})
+                        .to_string(),
+                );
+            }
+            _ => {}
+        }
         if body["chat_id"].is_null() || body["text"].as_str().unwrap_or_default().is_empty() {
             return (400, json!({"ok": false, "error_code": 400, "description": "Bad Request: message text is empty"}).to_string());
         }
         return (200, json!({"ok": true, "result": {"message_id": n, "chat": {"id": body["chat_id"]}, "text": body["text"]}}).to_string());
+    }
+    // Graph API reads: GET /{version}/me (the page of a page token) or
+    // GET /{version}/{id} (an Instagram account, a WhatsApp number).
+    if r.method == "GET" && segments.len() == 2 && segments[0].starts_with('v') {
+        let token = bearer(r);
+        if !tokens.iter().any(|t| t == token) {
+            return graph_error(
+                401,
+                "Invalid OAuth access token - Cannot parse access token",
+                190,
+            );
+        }
+        if segments[1] == "me" {
+            let (id, name) = pages
+                .iter()
+                .find(|(t, _, _)| t == token)
+                .map(|(_, id, name)| (id.as_str(), name.as_str()))
+                .unwrap_or(("0", "Fake user"));
+            return (200, json!({"id": id, "name": name}).to_string());
+        }
+        return (200, json!({"id": segments[1], "username": "fake_account", "display_phone_number": "+1 555 0100", "verified_name": "Fake Business"}).to_string());
     }
     // Graph API: /{version}/me/messages, /{version}/{id}/messages
     if segments.len() == 3

@@ -217,6 +217,24 @@ pub struct InboxOptions {
     /// New conversations go round-robin to the workspace's online agents.
     #[serde(default)]
     pub auto_assign: bool,
+    /// Telegram: whether `setWebhook` took (set by the server, never by a
+    /// client: `routes/inbox_setup.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<WebhookState>,
+}
+
+/// The last attempt to register an inbox's webhook with its platform.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
+pub struct WebhookState {
+    /// `registered` or `failed`.
+    pub status: String,
+    /// The platform's reason (or why it could not be reached), when failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The URL that was registered.
+    pub url: String,
+    /// When it was tried, ms since the epoch.
+    pub at: i64,
 }
 
 impl Inbox {
@@ -298,6 +316,27 @@ pub async fn create_inbox(db: &D1Database, inbox: &Inbox, settings_json: &str) -
     .await
     .map_err(d1_err("inserting an inbox"))?;
     forget_inbox(&inbox.id);
+    Ok(())
+}
+
+/// Replaces an inbox's options (its webhook state, `auto_assign`).
+pub async fn set_inbox_options(
+    db: &D1Database,
+    workspace_id: &str,
+    id: &str,
+    options: &InboxOptions,
+) -> ApiResult<()> {
+    let options =
+        serde_json::to_string(options).map_err(|e| ApiError::internal("inbox options", e))?;
+    db.prepare(
+        "UPDATE inboxes SET options = ?3 WHERE id = ?1 AND workspace_id = ?2 AND deleted_at IS NULL",
+    )
+    .bind(&[id.into(), workspace_id.into(), options.into()])
+    .map_err(d1_err("binding inbox options"))?
+    .run()
+    .await
+    .map_err(d1_err("updating inbox options"))?;
+    forget_inbox(id);
     Ok(())
 }
 

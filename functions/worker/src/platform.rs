@@ -17,10 +17,13 @@ pub async fn send(request: &OutboundRequest, timeout: Duration) -> Result<(u16, 
     }
     let mut init = RequestInit::new();
     init.with_method(Method::from(request.method.to_string()))
-        .with_headers(headers)
-        .with_body(Some(
+        .with_headers(headers);
+    // A GET may not carry a body, not even an empty one (Test connection).
+    if request.method != "GET" {
+        init.with_body(Some(
             js_sys::Uint8Array::from(request.body.as_slice()).into(),
         ));
+    }
     let req = Request::new_with_init(&request.url, &init)
         .map_err(|e| format!("invalid platform request to {}: {e}", redact(&request.url)))?;
     let call = async {

@@ -8,6 +8,7 @@ pub mod api;
 pub mod instagram;
 pub mod messenger;
 pub(crate) mod meta;
+pub mod setup;
 pub mod telegram;
 pub mod whatsapp;
 pub mod widget;

@@ -18,8 +18,9 @@ struct InboxIn {
 }
 
 /// The public view of an inbox: its webhook URL and verify token, secrets
-/// masked to their last four characters.
-fn view(inbox: &Inbox, origin: &str) -> serde_json::Value {
+/// masked to their last four characters, and (Telegram) whether its
+/// webhook is registered.
+pub(super) fn view(inbox: &Inbox, origin: &str) -> serde_json::Value {
     serde_json::json!({
         "id": inbox.id,
         "channel": inbox.channel().as_str(),
@@ -30,12 +31,13 @@ fn view(inbox: &Inbox, origin: &str) -> serde_json::Value {
         "session_url": (inbox.channel() == Channel::Widget)
             .then(|| format!("{origin}/api/widget/{}/session", inbox.id)),
         "settings": inbox.settings.public_view(),
-        "options": inbox.options,
+        "options": { "auto_assign": inbox.options.auto_assign },
+        "webhook": inbox.options.webhook,
         "created_at": inbox.created_at,
     })
 }
 
-fn origin(req: &Request) -> String {
+pub(super) fn origin(req: &Request) -> String {
     req.url()
         .map(|u| u.origin().ascii_serialization())
         .unwrap_or_default()
@@ -44,7 +46,10 @@ fn origin(req: &Request) -> String {
 /// # `POST /api/inboxes`
 /// Admins only. Creates an inbox for `channel` with its settings (checked
 /// per channel) and answers 201 with its webhook URL. Secrets are never
-/// echoed back.
+/// echoed back. A Telegram inbox registers its webhook (`setWebhook` with
+/// its URL and secret token) before answering; when Telegram refuses or
+/// cannot be reached the inbox is made all the same, and `webhook` says
+/// why (`POST /api/inboxes/{id}/webhook` retries).
 pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
     let (agent, database) = auth::caller(&req, env).await?;
     agent.require_admin()?;
@@ -66,7 +71,10 @@ pub async fn create(mut req: Request, env: &Env) -> ApiResult<Response> {
         created_at: now_ms(),
     };
     db::create_inbox(&database, &inbox, &settings_json).await?;
-    Ok(json(201, &view(&inbox, &origin(&req)))?)
+    let origin = origin(&req);
+    let options = super::inbox_setup::register_and_save(env, &database, &inbox, &origin).await?;
+    let inbox = Inbox { options, ..inbox };
+    Ok(json(201, &view(&inbox, &origin))?)
 }
 
 /// # `GET /api/inboxes`
@@ -90,7 +98,7 @@ fn settings_json(settings: &Settings) -> ApiResult<serde_json::Value> {
         .ok_or_else(|| ApiError::internal("serializing inbox settings", "no settings"))
 }
 
-async fn inbox_of(
+pub(super) async fn inbox_of(
     database: &worker::D1Database,
     workspace_id: &str,
     id: &str,
@@ -120,7 +128,8 @@ struct InboxPatch {
 /// # `PATCH /api/inboxes/{id}` `{name?, settings?, options?}`
 /// Admins only. `settings` changes only the fields it names (so secrets
 /// can be rotated without re-entering the rest) and is checked like a new
-/// inbox's; `options` is `{auto_assign}`.
+/// inbox's; `options` is `{auto_assign}`. A Telegram inbox whose bot or
+/// secret token changed registers its webhook again.
 pub async fn update(mut req: Request, env: &Env, id: &str) -> ApiResult<Response> {
     let (agent, database) = auth::caller(&req, env).await?;
     agent.require_admin()?;
@@ -130,6 +139,7 @@ pub async fn update(mut req: Request, env: &Env, id: &str) -> ApiResult<Response
         Some(n) => super::accounts::check_text("name", &n, 100)?,
         None => inbox.name.clone(),
     };
+    let settings_before = inbox.settings.clone();
     let mut merged = settings_json(&inbox.settings)?;
     if let (Some(obj), Some(changes)) = (merged.as_object_mut(), patch.settings) {
         for (k, v) in changes {
@@ -137,7 +147,9 @@ pub async fn update(mut req: Request, env: &Env, id: &str) -> ApiResult<Response
         }
     }
     let settings = Settings::from_json(inbox.channel(), merged).map_err(ApiError::bad_request)?;
-    let options = patch.options.unwrap_or_else(|| inbox.options.clone());
+    let mut options = patch.options.unwrap_or_else(|| inbox.options.clone());
+    // The webhook's state is the server's to say.
+    options.webhook = inbox.options.webhook.clone();
     let options_json =
         serde_json::to_string(&options).map_err(|e| ApiError::internal("inbox options", e))?;
     accounts_db::update_inbox(
@@ -149,8 +161,55 @@ pub async fn update(mut req: Request, env: &Env, id: &str) -> ApiResult<Response
         &options_json,
     )
     .await?;
-    let inbox = inbox_of(&database, &agent.workspace_id, id).await?;
+    let rotated = rotated_secrets(&settings_before, &settings);
+    if !rotated.is_empty() {
+        db::record_audit(
+            &database,
+            &db::AuditEntry {
+                id: &new_id("au_")?,
+                workspace_id: &agent.workspace_id,
+                actor_id: &agent.agent_id,
+                action: "rotate_secret",
+                target: id,
+                detail: &serde_json::json!({ "fields": rotated }).to_string(),
+                at: now_ms(),
+            },
+        )
+        .await?;
+    }
+    let mut inbox = inbox_of(&database, &agent.workspace_id, id).await?;
+    if let (Settings::Telegram(new), Settings::Telegram(old)) = (&inbox.settings, &settings_before)
+    {
+        if new != old {
+            let options =
+                super::inbox_setup::register_and_save(env, &database, &inbox, &origin(&req))
+                    .await?;
+            inbox = std::rc::Rc::new(Inbox {
+                options,
+                ..(*inbox).clone()
+            });
+        }
+    }
     Ok(json(200, &view(&inbox, &origin(&req)))?)
+}
+
+/// The secret fields (those the public view masks) whose value changed.
+fn rotated_secrets(before: &Settings, after: &Settings) -> Vec<String> {
+    let (old, new) = (settings_json(before).ok(), settings_json(after).ok());
+    let view = after.public_view();
+    let Some(masked) = view.as_object() else {
+        return Vec::new();
+    };
+    masked
+        .iter()
+        .filter(|(_, v)| v.as_str().is_some_and(|s| s.starts_with('…')))
+        .filter(|(k, _)| {
+            let field =
+                |s: &Option<serde_json::Value>| s.as_ref().and_then(|v| v.get(k.as_str())).cloned();
+            field(&old) != field(&new)
+        })
+        .map(|(k, _)| k.clone())
+        .collect()
 }
 
 /// # `DELETE /api/inboxes/{id}`

@@ -8,6 +8,7 @@ mod conversation_tools;
 mod conversations;
 mod export;
 mod feed;
+mod inbox_setup;
 mod inboxes;
 mod labels;
 mod reports;
@@ -68,6 +69,15 @@ async fn route(req: Request, env: Env) -> Result<Response> {
         (Method::Get, ["api", "inboxes", id]) => inboxes::get(req, &env, id).await,
         (Method::Patch, ["api", "inboxes", id]) => inboxes::update(req, &env, id).await,
         (Method::Delete, ["api", "inboxes", id]) => inboxes::delete(req, &env, id).await,
+        (Method::Post, ["api", "inboxes", id, "test"]) => {
+            inbox_setup::test_connection(req, &env, id).await
+        }
+        (Method::Post, ["api", "inboxes", id, "test_message"]) => {
+            inbox_setup::test_message(req, &env, id).await
+        }
+        (Method::Post, ["api", "inboxes", id, "webhook"]) => {
+            inbox_setup::retry_webhook(req, &env, id).await
+        }
         (Method::Get, ["api", "conversations"]) => conversations::list(req, &env).await,
         (Method::Post, ["api", "conversations", id, "messages", message_id, "translate"]) => {
             translation::translate(req, &env, id, message_id).await

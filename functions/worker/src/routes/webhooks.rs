@@ -95,7 +95,19 @@ pub async fn receive(
         .settings
         .normalize(verified)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let total = store(env, &inbox, events).await?;
+    Ok(json(200, &total)?)
+}
 
+/// Stores `events` of `inbox`: one `/ingest` call per conversation, in
+/// parallel, each with that conversation's events in the platform's order.
+/// Done only when every object has stored its part. The test message
+/// (`routes/inbox_setup.rs`) comes in this same way.
+pub(super) async fn store(
+    env: &Env,
+    inbox: &std::rc::Rc<db::Inbox>,
+    events: Vec<InboundEvent>,
+) -> ApiResult<IngestResult> {
     // Group by conversation, keeping the platform's order inside each.
     let mut groups: Vec<(String, Vec<InboundEvent>)> = Vec::new();
     for event in events {
@@ -141,5 +153,5 @@ pub async fn receive(
         total.duplicates += r.duplicates;
         total.updated += r.updated;
     }
-    Ok(json(200, &total)?)
+    Ok(total)
 }

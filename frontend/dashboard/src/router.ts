@@ -20,8 +20,10 @@ export const router = createRouter({
       children: [
         { path: "", name: "settings", redirect: () => (sections[0] ? `/settings/${sections[0].path}` : "/") },
         ...sections.map((s) => ({ path: s.path, name: `settings-${s.path}`, component: s.component, meta: { admin: s.admin } })),
+        { path: "inboxes/:id", name: "settings-inbox", component: () => import("./views/settings/inboxes/InboxDetailView.vue"), props: true, meta: { admin: true } },
       ],
     },
+    { path: "/welcome", name: "welcome", component: () => import("./views/onboarding/OnboardingView.vue"), meta: { admin: true } },
     { path: "/login", name: "login", component: () => import("./views/LoginView.vue"), meta: { public: true } },
     { path: "/signup", name: "signup", component: () => import("./views/SignupView.vue"), meta: { public: true } },
     { path: "/invitations/accept", alias: ["/invite", "/accept-invitation"], name: "accept", component: () => import("./views/AcceptInvitationView.vue"), meta: { public: true } },
@@ -42,6 +44,10 @@ router.beforeEach((to) => {
   }
   if (to.name === "login" && session.loggedIn) return backTo(to);
   // A member asking for an admin page (a bookmark, a shared link) lands on the settings it can use.
-  if (to.meta.admin && session.me && session.me.role !== "admin") return { name: "settings" };
+  // The owner has every admin right; a member goes to the first section open to members (never back to an admin one: no loop).
+  if (to.meta.admin && session.me && session.me.role !== "admin" && session.me.role !== "owner") {
+    const open = sections.find((s) => !s.admin);
+    return open ? `/settings/${open.path}` : "/";
+  }
   return true;
 });

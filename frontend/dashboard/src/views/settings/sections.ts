@@ -13,6 +13,7 @@ export interface SettingsSection {
 }
 
 export const sections: SettingsSection[] = [
+  { path: "inboxes", label: "inboxSettings.menu", admin: true, component: () => import("./inboxes/InboxesView.vue") },
 ];
 
 export function visibleSections(isAdmin: boolean): SettingsSection[] {

@@ -84,7 +84,8 @@ impl FakePlatform {
                 };
                 let (status, answer, delay) = {
                     let mut g = s.lock().unwrap_or_else(|p| p.into_inner());
-                    match is_setup(&recorded) {
+                    let setup = is_setup(&recorded);
+                    match setup {
                         true => g.setup.push(recorded.clone()),
                         false => g.requests.push(recorded.clone()),
                     }
@@ -94,7 +95,11 @@ impl FakePlatform {
                             &recorded,
                             &g.tokens,
                             &g.pages,
-                            counter.fetch_add(1, Ordering::SeqCst),
+                            // Setup calls leave the sends' ids as they were.
+                            match setup {
+                                true => 0,
+                                false => counter.fetch_add(1, Ordering::SeqCst),
+                            },
                         ),
                     };
                     (status, answer, g.delays.pop_front())

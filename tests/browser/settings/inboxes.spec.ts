@@ -127,7 +127,14 @@ test("the widget's live preview follows the unsaved settings, which save", async
   await page.getByLabel("Allowed origins", { exact: true }).fill("shop.example");
   await page.getByRole("button", { name: "Save widget settings" }).click();
   await expect(page.getByText("shop.example is not an origin like https://shop.example.")).toBeVisible();
+  // The server's own reason lands beside the field it names.
   await page.getByLabel("Allowed origins", { exact: true }).fill("https://shop.example\nhttp://localhost:3000");
+  await page.getByLabel("Only open during business hours", { exact: true }).check();
+  await page.getByLabel("Time zone", { exact: true }).fill("Mars Olympus");
+  await page.getByRole("button", { name: "Save widget settings" }).click();
+  await expect(page.getByText("settings.business_hours.time_zone must be a time zone like Europe/Berlin")).toBeVisible();
+  expect((await workspace.api("GET", `/api/inboxes/${widget.id}`)).settings.business_hours ?? null).toBeNull();
+  await page.getByLabel("Time zone", { exact: true }).fill("Europe/Berlin");
   await page.getByLabel("HTTP-only mode", { exact: true }).check();
   await page.getByRole("button", { name: "Save widget settings" }).click();
   await expect(page.getByText("Saved.")).toBeVisible();
@@ -139,6 +146,7 @@ test("the widget's live preview follows the unsaved settings, which save", async
     offline_message: "We are away until Monday.",
     allowed_origins: ["https://shop.example", "http://localhost:3000"],
     http_only: true,
+    business_hours: { time_zone: "Europe/Berlin", weekly: [{ day: "mon", from: "09:00", to: "17:00" }, { day: "tue", from: "09:00", to: "17:00" }, { day: "wed", from: "09:00", to: "17:00" }, { day: "thu", from: "09:00", to: "17:00" }, { day: "fri", from: "09:00", to: "17:00" }] },
   });
   await expect(page.getByLabel("Snippet", { exact: true })).toHaveValue(`<script src="${workspace.base}/widget.js" data-inbox="${widget.id}" async></script>`);
   await page.getByRole("heading", { name: "Appearance" }).scrollIntoViewIfNeeded();

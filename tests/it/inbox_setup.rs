@@ -86,7 +86,10 @@ fn telegram_webhook_test_connection_and_test_message() {
     let entry = &audit.body["entries"][0];
     assert_eq!(entry["action"], "rotate_secret");
     assert_eq!(entry["target"], id);
-    assert!(entry["detail"].to_string().contains("secret_token"), "{entry}");
+    assert!(
+        entry["detail"].to_string().contains("secret_token"),
+        "{entry}"
+    );
     assert!(!audit.text.contains("setup_secret-2"));
     // A name change does not call Telegram.
     let before = fake.setup_calls().len();

@@ -190,10 +190,14 @@ fn graph_error(status: u16, message: &str, code: i64) -> (u16, String) {
 }
 
 /// Setting an inbox up rather than sending: Telegram's setWebhook and
-/// getMe, any Graph API GET.
+/// getMe, a Graph API read of an account (`GET …?fields=`, Test connection).
 fn is_setup(r: &Recorded) -> bool {
     let path = r.path.split('?').next().unwrap_or_default();
-    path.ends_with("/setWebhook") || path.ends_with("/getMe") || r.method == "GET"
+    path.ends_with("/setWebhook") || path.ends_with("/getMe") || is_graph_read(r)
+}
+
+fn is_graph_read(r: &Recorded) -> bool {
+    r.method == "GET" && r.path.contains("?fields=")
 }
 
 fn bearer(r: &Recorded) -> &str {
@@ -253,7 +257,7 @@ fn answer(
     }
     // Graph API reads: GET /{version}/me (the page of a page token) or
     // GET /{version}/{id} (an Instagram account, a WhatsApp number).
-    if r.method == "GET" && segments.len() == 2 && segments[0].starts_with('v') {
+    if is_graph_read(r) && segments.len() == 2 && segments[0].starts_with('v') {
         let token = bearer(r);
         if !tokens.iter().any(|t| t == token) {
             return graph_error(

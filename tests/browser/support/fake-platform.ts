@@ -107,7 +107,8 @@ export class FakePlatform {
       }
       return [200, { ok: true, result: { message_id: this.n++, chat: { id: r.json.chat_id }, text: r.json.text } }];
     }
-    if (r.method === "GET" && segments.length === 2 && first.startsWith("v")) {
+    // A Graph read of an account (Test connection asks for its fields).
+    if (r.method === "GET" && r.path.includes("?fields=") && segments.length === 2 && first.startsWith("v")) {
       const token = String(r.headers.authorization ?? "").replace(/^Bearer /, "");
       if (!this.tokens.has(token)) {
         return [401, { error: { message: "Invalid OAuth access token - Cannot parse access token", type: "OAuthException", code: 190 } }];

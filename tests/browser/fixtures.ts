@@ -5,7 +5,7 @@ import path from "node:path";
 import fs from "node:fs";
 import { WorkerServer } from "./support/server";
 import { FakePlatform } from "./support/fake-platform";
-import { signUp, Workspace, BOT_TOKEN, PAGE_TOKEN, WA_TOKEN } from "./support/workspace";
+import { signUp, Workspace, BOT_TOKEN, PAGE_ID, PAGE_TOKEN, WA_TOKEN } from "./support/workspace";
 
 export { expect };
 export * from "./support/workspace";
@@ -21,6 +21,7 @@ export const test = base.extend<
       const fake = new FakePlatform();
       await fake.start();
       for (const t of [PAGE_TOKEN, WA_TOKEN, BOT_TOKEN]) fake.acceptToken(t);
+      fake.acceptPage(PAGE_TOKEN, PAGE_ID, "Browser Test Page");
       await use(fake);
       await fake.stop();
     },

@@ -84,7 +84,8 @@ impl FakePlatform {
                 };
                 let (status, answer, delay) = {
                     let mut g = s.lock().unwrap_or_else(|p| p.into_inner());
-                    match is_setup(&recorded) {
+                    let setup = is_setup(&recorded);
+                    match setup {
                         true => g.setup.push(recorded.clone()),
                         false => g.requests.push(recorded.clone()),
                     }
@@ -94,7 +95,11 @@ impl FakePlatform {
                             &recorded,
                             &g.tokens,
                             &g.pages,
-                            counter.fetch_add(1, Ordering::SeqCst),
+                            // Setup calls leave the sends' ids as they were.
+                            match setup {
+                                true => 0,
+                                false => counter.fetch_add(1, Ordering::SeqCst),
+                            },
                         ),
                     };
                     (status, answer, g.delays.pop_front())
@@ -185,10 +190,14 @@ fn graph_error(status: u16, message: &str, code: i64) -> (u16, String) {
 }
 
 /// Setting an inbox up rather than sending: Telegram's setWebhook and
-/// getMe, any Graph API GET.
+/// getMe, a Graph API read of an account (`GET …?fields=`, Test connection).
 fn is_setup(r: &Recorded) -> bool {
     let path = r.path.split('?').next().unwrap_or_default();
-    path.ends_with("/setWebhook") || path.ends_with("/getMe") || r.method == "GET"
+    path.ends_with("/setWebhook") || path.ends_with("/getMe") || is_graph_read(r)
+}
+
+fn is_graph_read(r: &Recorded) -> bool {
+    r.method == "GET" && r.path.contains("?fields=")
 }
 
 fn bearer(r: &Recorded) -> &str {
@@ -248,7 +257,7 @@ fn answer(
     }
     // Graph API reads: GET /{version}/me (the page of a page token) or
     // GET /{version}/{id} (an Instagram account, a WhatsApp number).
-    if r.method == "GET" && segments.len() == 2 && segments[0].starts_with('v') {
+    if is_graph_read(r) && segments.len() == 2 && segments[0].starts_with('v') {
         let token = bearer(r);
         if !tokens.iter().any(|t| t == token) {
             return graph_error(

@@ -81,6 +81,16 @@ fn telegram_webhook_test_connection_and_test_message() {
     assert_eq!(rotated.body["webhook"]["status"], "registered");
     let last = fake.setup_calls().last().unwrap().json();
     assert_eq!(last["secret_token"], "setup_secret-2");
+    // The rotation is in the audit log, naming the field, never its value.
+    let audit = api.get("/api/audit_log").expect_status(200);
+    let entry = &audit.body["entries"][0];
+    assert_eq!(entry["action"], "rotate_secret");
+    assert_eq!(entry["target"], id);
+    assert!(
+        entry["detail"].to_string().contains("secret_token"),
+        "{entry}"
+    );
+    assert!(!audit.text.contains("setup_secret-2"));
     // A name change does not call Telegram.
     let before = fake.setup_calls().len();
     api.send_patch(&format!("/api/inboxes/{id}"), &json!({"name": "Bot"}))
@@ -216,7 +226,27 @@ fn telegram_webhook_test_connection_and_test_message() {
     other
         .post(&format!("/api/inboxes/{id}/webhook"), &json!({}))
         .expect_error(404);
+    // An agent of this workspace (not an admin) is refused all three.
+    let invited = api
+        .post(
+            "/api/invitations",
+            &json!({"email": format!("agent-{}@example.test", unique()), "role": "agent"}),
+        )
+        .expect_status(201);
+    let accepted = Api::new(&server.base)
+        .post(
+            "/api/invitations/accept",
+            &json!({"token": invited.body["token"], "name": "Ann Agent", "password": "agent password"}),
+        )
+        .expect_status(201);
+    let agent = api.with_token(accepted.body["token"].as_str().unwrap());
+    for action in ["test", "test_message", "webhook"] {
+        agent
+            .post(&format!("/api/inboxes/{id}/{action}"), &json!({}))
+            .expect_error(403);
+    }
     assert_eq!(api.messages(&cv).len(), 2);
+    assert_eq!(fake.requests().len(), 0, "setting up sent no message");
 }
 
 #[test]

@@ -21,8 +21,10 @@ export const router = createRouter({
       children: [
         { path: "", name: "settings", redirect: () => firstSettings() },
         ...sections.map((s) => ({ path: s.path, name: `settings-${s.path}`, component: s.component, meta: { admin: s.admin } })),
+        { path: "inboxes/:id", name: "settings-inbox", component: () => import("./views/settings/inboxes/InboxDetailView.vue"), props: true, meta: { admin: true } },
       ],
     },
+    { path: "/welcome", name: "welcome", component: () => import("./views/onboarding/OnboardingView.vue"), meta: { admin: true } },
     { path: "/login", name: "login", component: () => import("./views/LoginView.vue"), meta: { public: true } },
     { path: "/signup", name: "signup", component: () => import("./views/SignupView.vue"), meta: { public: true } },
     { path: "/invitations/accept", alias: ["/invite", "/accept-invitation"], name: "accept", component: () => import("./views/AcceptInvitationView.vue"), meta: { public: true } },

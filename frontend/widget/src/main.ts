@@ -4,7 +4,7 @@
 // (open, close, toggle, identify, on, off). Calls made before it loaded,
 // queued as `window.Switchboard = [[name, ...args], …]`, are replayed.
 
-import { Api } from "./api";
+import { Api, type Config } from "./api";
 import { Widget } from "./widget";
 
 type Call = [string, ...unknown[]];
@@ -16,7 +16,21 @@ const inbox = script?.dataset.inbox;
 const w = window as unknown as { Switchboard?: unknown };
 const queued: Call[] = Array.isArray(w.Switchboard) ? (w.Switchboard as Call[]) : [];
 
-if (script && inbox && !(w.Switchboard && !Array.isArray(w.Switchboard))) {
+if (script && inbox && script.dataset.preview !== undefined) {
+  // The dashboard's live preview (an iframe of the dashboard's own origin):
+  // settings arrive by postMessage from the parent, nothing is fetched and
+  // no session starts. Only the Switchboard origin may drive it.
+  const base = new URL(script.src).origin;
+  let shown: Widget | null = null;
+  addEventListener("message", (e: MessageEvent) => {
+    const d = e.data as { type?: string; config?: Config; available?: boolean } | null;
+    if (e.origin !== base || e.source !== parent || d?.type !== "switchboard:preview" || !d.config) return;
+    shown?.destroy();
+    shown = new Widget(new Api(base, inbox), { ...d.config, inbox_id: inbox });
+    shown.preview(d.available !== false);
+  });
+  parent.postMessage({ type: "switchboard:preview-ready" }, base);
+} else if (script && inbox && !(w.Switchboard && !Array.isArray(w.Switchboard))) {
   const base = new URL(script.src).origin;
   const ready: Promise<Widget | null> = (async () => {
     if (document.readyState === "loading") {

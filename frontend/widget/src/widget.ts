@@ -184,6 +184,22 @@ export class Widget {
 
   // ---- lifecycle -------------------------------------------------------------
 
+  /** The settings page's live preview: drawn and opened, never connected;
+   * `available` false shows the offline form. */
+  preview(available: boolean): void {
+    document.body.append(this.host);
+    this.available = available;
+    this.input.disabled = true;
+    this.open();
+  }
+
+  /** Gone from the page (the preview redraws with new settings). */
+  destroy(): void {
+    this.stream?.stop();
+    clearInterval(this.heartbeat);
+    this.host.remove();
+  }
+
   async start(): Promise<void> {
     document.body.append(this.host);
     let v = await this.api.visit("view");

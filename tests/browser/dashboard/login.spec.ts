@@ -51,7 +51,7 @@ test("the connection choice is remembered in this browser", async ({ page, works
   await expect(page.getByRole("radio", { name: "HTTP only" })).toBeChecked();
 });
 
-test("a new business signs up and lands in its (empty) inbox", async ({ page, server }) => {
+test("a new business signs up, skips the setup guide and lands in its (empty) inbox", async ({ page, server }) => {
   await page.goto(server.base + "/login");
   await page.getByRole("link", { name: "Sign up" }).click();
   await page.getByLabel("Company or team name").fill("Acme Shoes");
@@ -59,6 +59,8 @@ test("a new business signs up and lands in its (empty) inbox", async ({ page, se
   await page.getByLabel("Email").fill(`sam-${Date.now()}@example.test`);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Create workspace" }).click();
+  await expect(page.getByRole("heading", { name: "Welcome to Switchboard" })).toBeVisible();
+  await page.getByRole("link", { name: "Skip the guide" }).click();
   await expect(page.getByText("No conversations here.")).toBeVisible();
   await expect(page.getByRole("button", { name: "Your preferences" })).toContainText("Sam Owner");
 });

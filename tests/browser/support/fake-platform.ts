@@ -1,7 +1,10 @@
 // A stand-in for Meta's Graph API and Telegram's Bot API on 127.0.0.1, the
 // JavaScript twin of tests/harness/fake_platform.rs: it records every
 // request, checks the access token and the body's shape as the platform
-// would, and can be told to fail the next requests.
+// would, and can be told to fail the next requests. Setting an inbox up is
+// answered too: Telegram's setWebhook (recorded with its secret_token) and
+// getMe, and Graph GETs of /me or a node, each checking the token and
+// refusing an unknown one in the platform's own error shape.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -18,6 +21,8 @@ export class FakePlatform {
   readonly requests: Recorded[] = [];
   private forced: Array<{ status: number; body: unknown }> = [];
   private tokens = new Set<string>();
+  /** Page token → the page Graph's GET /me names. */
+  private pages = new Map<string, { id: string; name: string }>();
   private server: http.Server;
   private n = 1;
 
@@ -62,6 +67,21 @@ export class FakePlatform {
     this.forced.push({ status, body });
   }
 
+  /** Accept this page token; Graph's GET /me with it names this page. */
+  acceptPage(token: string, id: string, name: string): void {
+    this.tokens.add(token);
+    this.pages.set(token, { id, name });
+  }
+
+  /** The setWebhook calls Telegram received, newest last. */
+  webhooks(): Array<{ token: string; url: string; secret_token: string }> {
+    return this.matching("/setWebhook").map((r) => ({
+      token: r.path.split("/")[1]!.slice(3),
+      url: String(r.json?.url ?? ""),
+      secret_token: String(r.json?.secret_token ?? ""),
+    }));
+  }
+
   /** Requests whose path contains `part`. */
   matching(part: string): Recorded[] {
     return this.requests.filter((r) => r.path.includes(part));
@@ -72,10 +92,29 @@ export class FakePlatform {
     const first = segments[0] ?? "";
     if (first.startsWith("bot")) {
       if (!this.tokens.has(first.slice(3))) return [401, { ok: false, error_code: 401, description: "Unauthorized" }];
+      if (segments[1] === "getMe") return [200, { ok: true, result: { id: 123456, is_bot: true, first_name: "Fake bot", username: "fake_bot" } }];
+      if (segments[1] === "setWebhook") {
+        if (!/^https?:\/\//.test(String(r.json?.url ?? ""))) {
+          return [400, { ok: false, error_code: 400, description: "Bad Request: bad webhook: An HTTPS URL must be provided for webhook" }];
+        }
+        if (!/^[A-Za-z0-9_-]{1,256}$/.test(String(r.json?.secret_token ?? ""))) {
+          return [400, { ok: false, error_code: 400, description: "Bad Request: secret token contains unallowed characters" }];
+        }
+        return [200, { ok: true, result: true, description: "Webhook was set" }];
+      }
       if (r.json?.chat_id == null || !r.json?.text) {
         return [400, { ok: false, error_code: 400, description: "Bad Request: message text is empty" }];
       }
       return [200, { ok: true, result: { message_id: this.n++, chat: { id: r.json.chat_id }, text: r.json.text } }];
+    }
+    // A Graph read of an account (Test connection asks for its fields).
+    if (r.method === "GET" && r.path.includes("?fields=") && segments.length === 2 && first.startsWith("v")) {
+      const token = String(r.headers.authorization ?? "").replace(/^Bearer /, "");
+      if (!this.tokens.has(token)) {
+        return [401, { error: { message: "Invalid OAuth access token - Cannot parse access token", type: "OAuthException", code: 190 } }];
+      }
+      if (segments[1] === "me") return [200, this.pages.get(token) ?? { id: "0", name: "Fake user" }];
+      return [200, { id: segments[1], username: "fake_account", display_phone_number: "+1 555 0100", verified_name: "Fake Business" }];
     }
     if (segments.length === 3 && first.startsWith("v") && segments[2] === "messages") {
       const token = String(r.headers.authorization ?? "").replace(/^Bearer /, "");

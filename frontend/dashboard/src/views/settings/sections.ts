@@ -15,10 +15,11 @@ export interface SettingsSection {
 export const sections: SettingsSection[] = [
   { path: "profile", label: "settings.nav.profile", admin: false, component: () => import("./ProfileSettings.vue") },
   { path: "workspace", label: "settings.nav.workspace", admin: true, component: () => import("./WorkspaceSettings.vue") },
-  { path: "translation", label: "translationSettings.menu", admin: true, component: () => import("./TranslationSettings.vue") },
+  { path: "inboxes", label: "inboxSettings.menu", admin: true, component: () => import("./inboxes/InboxesView.vue") },
   { path: "team", label: "settings.nav.team", admin: true, component: () => import("./TeamSettings.vue") },
   { path: "canned", label: "settings.nav.canned", admin: true, component: () => import("./CannedSettings.vue") },
   { path: "labels", label: "settings.nav.labels", admin: true, component: () => import("./LabelsSettings.vue") },
+  { path: "translation", label: "translationSettings.menu", admin: true, component: () => import("./TranslationSettings.vue") },
   { path: "api-keys", label: "settings.nav.keys", admin: true, component: () => import("./ApiKeysSettings.vue") },
   { path: "audit-log", label: "settings.nav.audit", admin: true, component: () => import("./AuditLogSettings.vue") },
 ];

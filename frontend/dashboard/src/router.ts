@@ -18,8 +18,7 @@ export const router = createRouter({
       path: "/settings",
       component: () => import("./views/settings/SettingsLayout.vue"),
       children: [
-        // The first section this agent may use (a member's first is not an admin's).
-        { path: "", name: "settings", redirect: () => { const s = visibleSections(useSession().isAdmin)[0]; return s ? `/settings/${s.path}` : "/"; } },
+        { path: "", name: "settings", redirect: () => firstSettings() },
         ...sections.map((s) => ({ path: s.path, name: `settings-${s.path}`, component: s.component, meta: { admin: s.admin } })),
       ],
     },
@@ -29,6 +28,12 @@ export const router = createRouter({
     { path: "/:rest(.*)*", redirect: "/" },
   ],
 });
+
+/** The first settings page this agent may use (members have fewer). */
+function firstSettings(): string {
+  const first = visibleSections(useSession().isAdmin)[0];
+  return first ? `/settings/${first.path}` : "/";
+}
 
 /** Where to come back to after logging in: only a path of this app. */
 export function backTo(to: RouteLocationNormalized | undefined): string {
@@ -43,6 +48,6 @@ router.beforeEach((to) => {
   }
   if (to.name === "login" && session.loggedIn) return backTo(to);
   // A member asking for an admin page (a bookmark, a shared link) lands on the settings it can use.
-  if (to.meta.admin && session.me && !session.isAdmin) return { name: "settings" };
+  if (to.meta.admin && session.me && !session.isAdmin) return firstSettings();
   return true;
 });

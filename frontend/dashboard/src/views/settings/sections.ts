@@ -15,6 +15,7 @@ export interface SettingsSection {
 export const sections: SettingsSection[] = [
   { path: "profile", label: "settings.nav.profile", admin: false, component: () => import("./ProfileSettings.vue") },
   { path: "workspace", label: "settings.nav.workspace", admin: true, component: () => import("./WorkspaceSettings.vue") },
+  { path: "translation", label: "translationSettings.menu", admin: true, component: () => import("./TranslationSettings.vue") },
   { path: "team", label: "settings.nav.team", admin: true, component: () => import("./TeamSettings.vue") },
   { path: "canned", label: "settings.nav.canned", admin: true, component: () => import("./CannedSettings.vue") },
   { path: "labels", label: "settings.nav.labels", admin: true, component: () => import("./LabelsSettings.vue") },

@@ -131,16 +131,17 @@ fn invitations_roles_and_revocation() {
             .unwrap(),
     );
     admin.get("/api/invitations").expect_status(200);
-    // Nobody demotes or removes the owner.
-    admin
+    // Nobody demotes or removes the owner: 409, saying why.
+    let demote = admin
         .send_patch(
             &format!("/api/agents/{owner_id}"),
             &json!({"role": "agent"}),
         )
-        .expect_error(404);
+        .expect_error(409);
+    assert!(demote.body["error"].as_str().unwrap().contains("owner"));
     admin
         .delete(&format!("/api/agents/{owner_id}"))
-        .expect_error(404);
+        .expect_error(409);
 
     // Logout revokes that session only.
     let second = owner.with_token(

@@ -258,3 +258,77 @@ fn agents_read_labels_but_only_admins_change_them_and_other_workspaces_reach_non
     assert_eq!(still["labels"][0]["name"], "urgent");
     Api::new(&server.base).get("/api/labels").expect_error(401);
 }
+
+#[test]
+fn a_rename_too_large_for_one_request_is_finished_by_the_workspace_alarm() {
+    let server = Server::start();
+    let ws = messenger_workspace(&server, "labels-many");
+    // More conversations than one request carries (100): the rest is the alarm's.
+    let n = 110;
+    let psids: Vec<String> = (0..n).map(|i| format!("psid-many-{i}")).collect();
+    let mids: Vec<String> = (0..n).map(|i| format!("m_many_{i}")).collect();
+    let items: Vec<(&str, &str, &str)> = psids
+        .iter()
+        .zip(&mids)
+        .map(|(p, m)| (p.as_str(), m.as_str(), "hi"))
+        .collect();
+    post_signed(&ws, &messenger_body(&items)).expect_status(200);
+    let all = || -> Vec<Value> {
+        ws.api
+            .get("/api/conversations?status=all&limit=200")
+            .expect_status(200)
+            .body["conversations"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while all().len() < n {
+        assert!(
+            Instant::now() < deadline,
+            "not every conversation was indexed"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for c in &all() {
+        label_conversation(&ws, c["id"].as_str().unwrap(), json!(["bulk", "keep"]));
+    }
+    labels_until(&ws.api, |l| {
+        count_of(l, "unlisted", "bulk") == Some(n as i64)
+    });
+    let made = ws
+        .api
+        .post("/api/labels", &json!({"name": "bulk", "color": "#336699"}))
+        .expect_status(201);
+    let renamed = ws
+        .api
+        .send_patch(
+            &format!("/api/labels/{}", made.body["id"].as_str().unwrap()),
+            &json!({"name": "wholesale"}),
+        )
+        .expect_status(200);
+    assert_eq!(renamed.body["conversations"], n);
+    assert_eq!(renamed.body["pending"], true, "{}", renamed.text);
+    let done = labels_until(&ws.api, |l| {
+        l["pending"] == false && count_of(l, "labels", "wholesale") == Some(n as i64)
+    });
+    assert_eq!(count_of(&done, "unlisted", "bulk"), None);
+    assert_eq!(count_of(&done, "unlisted", "keep"), Some(n as i64));
+    // Every conversation itself carries the new name, its other label kept.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let list = all();
+        if list.len() == n
+            && list
+                .iter()
+                .all(|c| c["labels"] == json!(["wholesale", "keep"]))
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not every conversation was renamed"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

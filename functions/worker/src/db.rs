@@ -609,22 +609,28 @@ pub struct AuditRow {
     pub created_at: i64,
 }
 
-/// The workspace's audit log, newest first, entries before `before` (ms).
+/// The workspace's audit log, newest first (ties by id), entries after
+/// the page's last one: before `before` (ms), or at `before` with an id
+/// after `after_id` (so entries of the same millisecond are not skipped).
 pub async fn audit_log(
     db: &D1Database,
     workspace_id: &str,
     before: i64,
+    after_id: Option<&str>,
     limit: i64,
 ) -> ApiResult<Vec<AuditRow>> {
     db.prepare(
         "SELECT l.id, l.actor_id, a.name AS actor_name, l.action, l.target, l.detail, \
          l.created_at FROM audit_log l LEFT JOIN agents a ON a.id = l.actor_id \
-         WHERE l.workspace_id = ?1 AND l.created_at < ?2 ORDER BY l.created_at DESC, l.id LIMIT ?3",
+         WHERE l.workspace_id = ?1 AND (l.created_at < ?2 OR (l.created_at = ?2 AND l.id > ?4)) \
+         ORDER BY l.created_at DESC, l.id LIMIT ?3",
     )
     .bind(&[
         workspace_id.into(),
         (before as f64).into(),
         (limit as f64).into(),
+        // Without an id nothing of that millisecond follows ("~" sorts after every id).
+        after_id.unwrap_or("~").into(),
     ])
     .map_err(d1_err("binding audit list"))?
     .all()

@@ -4,7 +4,8 @@
 import { test, expect } from "../fixtures";
 import { logIn } from "../support/dashboard";
 
-test("create an API key shown once, use it, revoke it and see it refused", async ({ page, workspace }) => {
+test("create an API key shown once, use it, revoke it and see it refused", async ({ page, context, workspace }) => {
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: workspace.base });
   await logIn(page, workspace, { path: "/settings/api-keys" });
   const form = page.getByRole("form", { name: "New API key" });
   await form.getByLabel("Name").fill("CRM sync");
@@ -13,6 +14,10 @@ test("create an API key shown once, use it, revoke it and see it refused", async
   const shown = page.getByRole("textbox", { name: "API key" });
   await expect(shown).toHaveValue(/^sbk_[0-9a-f]{48}$/);
   const key = await shown.inputValue();
+  // The copy button puts exactly the key on the clipboard.
+  await page.getByRole("button", { name: "Copy API key" }).click();
+  await expect(page.getByRole("button", { name: "Copy API key" })).toHaveText("Copied");
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(key);
 
   const asKey = (method: string, path: string, body?: unknown) =>
     fetch(workspace.base + path, {

@@ -43,6 +43,7 @@ test("invite a teammate, who accepts in a second browser and shows in Team", asy
   await expect(members.getByRole("listitem")).toHaveCount(2);
   await expect(members).toContainText("Dana Teammate");
   await expect(page.getByText("No invitations waiting.")).toBeVisible();
+  await expect(page.getByRole("status", { name: /^Live/ })).toBeVisible();
   await shot(page, "settings-team");
 
   // Promoted to admin: the server holds the new role at once.

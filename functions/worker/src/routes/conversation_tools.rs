@@ -248,21 +248,30 @@ pub async fn erase(req: Request, env: &Env, id: &str) -> ApiResult<Response> {
     forward(env, &agent.workspace_id, id, Method::Post, "/erase", &body).await
 }
 
-/// # `GET /api/audit_log?before=<ms>&limit=<n>`
+/// # `GET /api/audit_log?before=<ms>&before_id=<id>&limit=<n>`
 /// Admins only. Accountable actions in the workspace, newest first:
 /// `{id, actor_id, actor_name, action, target, detail, created_at}` (actions:
 /// `erase_contact`, `export_conversation`, `invite`, `withdraw_invitation`,
 /// `change_role`, `remove_agent`, `create_api_key`, `revoke_api_key`,
 /// `rename_label`, `delete_label`, and the inboxes' own); `actor_name` is
 /// the agent's name (null for an API key). Page with `before` set to the
-/// last `created_at`.
+/// last entry's `created_at` and `before_id` to its `id` (entries of that
+/// same millisecond after it follow; without `before_id`, none of them).
 pub async fn audit_log(req: Request, env: &Env) -> ApiResult<Response> {
     let agent = caller(&req, env).await?;
     agent.require_admin()?;
     let before = query_int(&req, "before")?.unwrap_or(i64::MAX);
     let limit = query_int(&req, "limit")?.unwrap_or(50).clamp(1, 200);
     let database = db::database(env)?;
-    let entries = db::audit_log(&database, &agent.workspace_id, before, limit).await?;
+    let after_id = query(&req, "before_id");
+    let entries = db::audit_log(
+        &database,
+        &agent.workspace_id,
+        before,
+        after_id.as_deref(),
+        limit,
+    )
+    .await?;
     json(200, &serde_json::json!({ "entries": entries })).map_err(ApiError::from)
 }
 

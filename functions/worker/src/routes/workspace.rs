@@ -37,7 +37,7 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
 /// The settings Switchboard itself reads are checked before they are kept:
 /// `time_zone` (an IANA name the runtime knows: reports' days) and
 /// `business_hours` (the widget's shape: `{time_zone, weekly: [{day, from,
-/// to}]}`, the default for website inboxes without their own).
+/// to}]}`, the hours a new website inbox starts with).
 fn check_setting(key: &str, value: &serde_json::Value) -> ApiResult<()> {
     match key {
         "time_zone" => {

@@ -4,11 +4,13 @@
 //! ```text
 //! cargo run --release -p switchboard-bench -- [--quick] [--url URL] [--scale]
 //!     [--scale-messages N] [--markdown]
+//! cargo run --release -p switchboard-bench -- --export N   # streaming export of N messages
 //! ```
 //!
 //! Only ever talks to 127.0.0.1, and every loop is bounded. See
 //! docs/BENCHMARKS.md for what each scenario measures and the results.
 
+mod export;
 mod load;
 mod report;
 mod scale;
@@ -29,9 +31,11 @@ struct Options {
     scale: bool,
     scale_messages: u64,
     markdown: bool,
+    /// `--export N`: only the streaming-export check, with N messages.
+    export: Option<u64>,
 }
 
-const USAGE: &str = "usage: switchboard-bench [--quick] [--url http://127.0.0.1:PORT] [--scale] [--scale-messages N] [--markdown]";
+const USAGE: &str = "usage: switchboard-bench [--quick] [--url http://127.0.0.1:PORT] [--scale] [--scale-messages N] [--markdown] | --export N";
 
 fn options() -> Options {
     let mut o = Options {
@@ -40,6 +44,7 @@ fn options() -> Options {
         scale: false,
         scale_messages: 1_000_000,
         markdown: false,
+        export: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -54,6 +59,13 @@ fn options() -> Options {
                     .next()
                     .and_then(|n| n.replace('_', "").parse().ok())
                     .unwrap_or_else(|| fail("--scale-messages takes a number"));
+            }
+            "--export" => {
+                o.export = Some(
+                    args.next()
+                        .and_then(|n| n.replace('_', "").parse().ok())
+                        .unwrap_or_else(|| fail("--export takes a number of messages")),
+                );
             }
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -145,6 +157,19 @@ fn main() {
         fail(
             "functions/worker/build/worker/shim.mjs is missing: run `bash scripts/build.sh` first",
         );
+    }
+    if let Some(n) = o.export {
+        let p = Proc::switchboard();
+        println!("  switchboard on {}", p.base);
+        let base = p.base.clone();
+        let t = Target::switchboard(&base, Some(p));
+        export::run(&t, n, &mut report);
+        report.print();
+        if o.markdown {
+            report.markdown();
+        }
+        println!("\nbench took {:.0} s", started.elapsed().as_secs_f64());
+        return;
     }
     println!("starting servers…");
     let (sb_proc, sb_base) = match &o.url {

@@ -77,7 +77,7 @@ pub fn run(t: &Target, total: u64, report: &mut Report) {
         if (0..3).any(|_| t.post(&agent, events.clone()).ok) {
             seeded += n;
         }
-        if seeded % 20_000 == 0 {
+        if seeded.is_multiple_of(20_000) {
             println!(
                 "  seeded {seeded} ({:.0} s)",
                 started.elapsed().as_secs_f64()

@@ -9,6 +9,7 @@ mod channels;
 mod client_id;
 mod common;
 mod export;
+mod methods;
 mod outbound;
 mod realtime;
 mod refusals;

@@ -4,15 +4,20 @@
 //! ```text
 //! cargo run --release -p switchboard-bench -- [--quick] [--url URL] [--scale]
 //!     [--scale-messages N] [--markdown]
+//! cargo run --release -p switchboard-bench -- --export N   # streaming export of N messages
+//! cargo run --release -p switchboard-bench -- --soak [--soak-minutes 10 | --soak-seconds S]
+//!     [--soak-preload N] [--soak-visitors 300] [--soak-agents 5] [--check]
 //! ```
 //!
 //! Only ever talks to 127.0.0.1, and every loop is bounded. See
 //! docs/BENCHMARKS.md for what each scenario measures and the results.
 
+mod export;
 mod load;
 mod report;
 mod scale;
 mod server;
+mod soak;
 mod target;
 mod watch;
 
@@ -29,9 +34,13 @@ struct Options {
     scale: bool,
     scale_messages: u64,
     markdown: bool,
+    /// `--export N`: only the streaming-export check, with N messages.
+    export: Option<u64>,
+    /// `--soak`: only the soak (see `soak.rs`).
+    soak: Option<soak::SoakOptions>,
 }
 
-const USAGE: &str = "usage: switchboard-bench [--quick] [--url http://127.0.0.1:PORT] [--scale] [--scale-messages N] [--markdown]";
+const USAGE: &str = "usage: switchboard-bench [--quick] [--url http://127.0.0.1:PORT] [--scale] [--scale-messages N] [--markdown] | --export N | --soak [--soak-minutes N | --soak-seconds N] [--soak-preload N] [--soak-visitors N] [--soak-agents N] [--check]";
 
 fn options() -> Options {
     let mut o = Options {
@@ -40,7 +49,22 @@ fn options() -> Options {
         scale: false,
         scale_messages: 1_000_000,
         markdown: false,
+        export: None,
+        soak: None,
     };
+    let number = |v: Option<String>, what: &str| -> u64 {
+        v.and_then(|n| n.replace('_', "").parse().ok())
+            .unwrap_or_else(|| fail(&format!("{what} takes a number")))
+    };
+    fn soak(o: &mut Options) -> &mut soak::SoakOptions {
+        o.soak.get_or_insert(soak::SoakOptions {
+            duration: Duration::from_secs(600),
+            visitors: 300,
+            agents: 5,
+            preload: 0,
+            check: false,
+        })
+    }
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -55,6 +79,26 @@ fn options() -> Options {
                     .and_then(|n| n.replace('_', "").parse().ok())
                     .unwrap_or_else(|| fail("--scale-messages takes a number"));
             }
+            "--export" => {
+                o.export = Some(
+                    args.next()
+                        .and_then(|n| n.replace('_', "").parse().ok())
+                        .unwrap_or_else(|| fail("--export takes a number of messages")),
+                );
+            }
+            "--soak" => {
+                soak(&mut o);
+            }
+            "--soak-minutes" => {
+                soak(&mut o).duration = Duration::from_secs(60 * number(args.next(), &a))
+            }
+            "--soak-seconds" => {
+                soak(&mut o).duration = Duration::from_secs(number(args.next(), &a))
+            }
+            "--soak-preload" => soak(&mut o).preload = number(args.next(), &a),
+            "--soak-visitors" => soak(&mut o).visitors = number(args.next(), &a).max(1) as usize,
+            "--soak-agents" => soak(&mut o).agents = number(args.next(), &a).max(1) as usize,
+            "--check" => soak(&mut o).check = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -145,6 +189,32 @@ fn main() {
         fail(
             "functions/worker/build/worker/shim.mjs is missing: run `bash scripts/build.sh` first",
         );
+    }
+    if let Some(so) = &o.soak {
+        if !server::switchboard_built() {
+            fail("functions/worker/build/worker/shim.mjs is missing: run `bash scripts/build.sh` first");
+        }
+        let p = Proc::switchboard();
+        println!("  switchboard on {}", p.base);
+        let ok = soak::run(p, so);
+        println!("\nsoak took {:.0} s", started.elapsed().as_secs_f64());
+        if so.check && !ok {
+            std::process::exit(1);
+        }
+        return;
+    }
+    if let Some(n) = o.export {
+        let p = Proc::switchboard();
+        println!("  switchboard on {}", p.base);
+        let base = p.base.clone();
+        let t = Target::switchboard(&base, Some(p));
+        export::run(&t, n, &mut report);
+        report.print();
+        if o.markdown {
+            report.markdown();
+        }
+        println!("\nbench took {:.0} s", started.elapsed().as_secs_f64());
+        return;
     }
     println!("starting servers…");
     let (sb_proc, sb_base) = match &o.url {

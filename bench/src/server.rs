@@ -69,6 +69,10 @@ pub struct Proc {
     pub cold_start: Duration,
     child: Option<Child>,
     state: TempDir,
+    /// How it was started, to start it again on the same state and port.
+    name: &'static str,
+    config: PathBuf,
+    extra: Vec<String>,
 }
 
 /// The worker's built shim; the bench never builds the worker itself unless asked.
@@ -124,8 +128,35 @@ impl Proc {
     /// dev server with the devtools inspector off, which would otherwise
     /// trace every subrequest and bill it to the side that makes them).
     fn spawn(name: &'static str, config: &Path, state: TempDir, extra: &[&str]) -> Proc {
-        let port = free_port();
-        let log = std::fs::File::create(state.path().join("wrangler.log"))
+        Proc::spawn_on(name, config, state, extra, free_port())
+    }
+
+    /// SIGKILL to the whole group (no shutdown, no flushing), then the same
+    /// server again on the same state folder and port.
+    pub fn kill_and_restart(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            kill_group(self.pgid);
+            let _ = child.wait();
+            unregister(self.pgid);
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let state = std::mem::replace(&mut self.state, TempDir::new("bench-moved"));
+        let extra: Vec<&str> = self.extra.iter().map(String::as_str).collect();
+        let fresh = Proc::spawn_on(self.name, &self.config.clone(), state, &extra, self.port);
+        *self = fresh;
+    }
+
+    fn spawn_on(
+        name: &'static str,
+        config: &Path,
+        state: TempDir,
+        extra: &[&str],
+        port: u16,
+    ) -> Proc {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(state.path().join("wrangler.log"))
             .expect("creating the server log");
         let mut cmd = serve(config, port, state.path());
         cmd.args(extra)
@@ -169,6 +200,9 @@ impl Proc {
             cold_start: started.elapsed(),
             child: Some(child),
             state,
+            name,
+            config: config.to_path_buf(),
+            extra: extra.iter().map(|s| s.to_string()).collect(),
         }
     }
 

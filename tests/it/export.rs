@@ -63,7 +63,10 @@ fn assert_seq_increasing(messages: &Value) {
         .iter()
         .map(|m| m["seq"].as_i64().unwrap())
         .collect();
-    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "out of order: {seqs:?}");
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "out of order: {seqs:?}"
+    );
 }
 
 #[test]
@@ -86,8 +89,11 @@ fn thousands_of_messages_export_complete_ordered_and_escaped() {
     let expected_a: Vec<String> = (0..3000).map(|i| text_of("psid-a", i)).collect();
 
     // One conversation, JSON: every message once, in seq order (six pages).
-    let t: Value =
-        serde_json::from_str(&get_text(&ws.api, &format!("/api/conversations/{a}/export"))).unwrap();
+    let t: Value = serde_json::from_str(&get_text(
+        &ws.api,
+        &format!("/api/conversations/{a}/export"),
+    ))
+    .unwrap();
     assert_eq!(t["conversation"]["id"], a.as_str());
     assert!(t["exported_at"].as_i64().unwrap() >= from);
     assert_eq!(texts(&t["messages"]), expected_a);
@@ -139,10 +145,16 @@ fn thousands_of_messages_export_complete_ordered_and_escaped() {
         )
     };
     assert_eq!(of(&a), expected_a[1200..].to_vec());
-    assert_eq!(of(&b), (0..5).map(|i| text_of("psid-b", i)).collect::<Vec<_>>());
+    assert_eq!(
+        of(&b),
+        (0..5).map(|i| text_of("psid-b", i)).collect::<Vec<_>>()
+    );
 
     // …and as CSV, with the conversation first on every row.
-    let rows = parse_csv(&get_text(&ws.api, &format!("/api/export?from={from}&format=csv")));
+    let rows = parse_csv(&get_text(
+        &ws.api,
+        &format!("/api/export?from={from}&format=csv"),
+    ));
     assert_eq!(rows[0][0], "conversation_id");
     assert_eq!(rows.len(), 1 + 1800 + 5);
     let a_rows: Vec<String> = rows[1..]
@@ -154,11 +166,8 @@ fn thousands_of_messages_export_complete_ordered_and_escaped() {
     assert_eq!(a_rows, want);
 
     // A range that ends before `from` holds A's first 1,200 and C.
-    let early: Value = serde_json::from_str(&get_text(
-        &ws.api,
-        &format!("/api/export?from=0&to={from}"),
-    ))
-    .unwrap();
+    let early: Value =
+        serde_json::from_str(&get_text(&ws.api, &format!("/api/export?from=0&to={from}"))).unwrap();
     let total: usize = early["conversations"]
         .as_array()
         .unwrap()
@@ -176,7 +185,10 @@ fn thousands_of_messages_export_complete_ordered_and_escaped() {
         .filter(|e| e["action"] == "export_workspace")
         .collect();
     assert_eq!(exports.len(), 3);
-    assert!(exports.iter().any(|e| e["detail"].as_str().unwrap().contains(&format!("\"from\":{from}"))));
+    assert!(exports.iter().any(|e| e["detail"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("\"from\":{from}"))));
 }
 
 #[test]
@@ -188,9 +200,13 @@ fn the_workspace_export_is_for_admins_and_walled() {
     agent.get("/api/export?from=0").expect_error(403);
     ws.api.get("/api/export").expect_error(400);
     ws.api.get("/api/export?from=10&to=5").expect_error(400);
-    ws.api.get("/api/export?from=0&format=xml").expect_error(400);
+    ws.api
+        .get("/api/export?from=0&format=xml")
+        .expect_error(400);
     ws.api.get("/api/export?from=yesterday").expect_error(400);
-    Api::new(&server.base).get("/api/export?from=0").expect_error(401);
+    Api::new(&server.base)
+        .get("/api/export?from=0")
+        .expect_error(401);
     // Refusals record nothing.
     let audit = ws.api.get("/api/audit_log").expect_status(200);
     assert!(!audit.text.contains("export_workspace"), "{}", audit.text);
@@ -200,6 +216,9 @@ fn the_workspace_export_is_for_admins_and_walled() {
     deliver(&other, "psid-o", 0..2);
     let theirs = get_text(&other.api, "/api/export?from=0");
     let cv = conversation_of(&ws, "psid-w");
-    assert!(!theirs.contains(&cv) && !theirs.contains("psid-w"), "{theirs}");
+    assert!(
+        !theirs.contains(&cv) && !theirs.contains("psid-w"),
+        "{theirs}"
+    );
     assert!(theirs.contains("psid-o message 1"));
 }

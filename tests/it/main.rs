@@ -11,6 +11,7 @@ mod common;
 mod export;
 mod inbox_setup;
 mod labels;
+mod methods;
 mod outbound;
 mod realtime;
 mod refusals;

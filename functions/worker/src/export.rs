@@ -166,9 +166,11 @@ async fn page(
     )
     .await?;
     match resp.status_code() {
-        200 => Ok(Some(resp.json().await.map_err(|e| {
-            ApiError::internal("reading an export page", e)
-        })?)),
+        200 => {
+            Ok(Some(resp.json().await.map_err(|e| {
+                ApiError::internal("reading an export page", e)
+            })?))
+        }
         404 => Ok(None),
         other => Err(ApiError::internal(
             "a conversation refused an export page",
@@ -343,7 +345,9 @@ fn open_json(header: &TranscriptHeader, exported_at: Option<i64>, first: bool) -
     let header = serde_json::to_string(header).unwrap_or_else(|_| "null".into());
     let comma = if first { "" } else { "," };
     match exported_at {
-        Some(at) => format!("{comma}{{\"conversation\":{header},\"exported_at\":{at},\"messages\":["),
+        Some(at) => {
+            format!("{comma}{{\"conversation\":{header},\"exported_at\":{at},\"messages\":[")
+        }
         None => format!("{comma}{{\"conversation\":{header},\"messages\":["),
     }
 }

@@ -11,6 +11,7 @@ mod feed;
 mod inbox_setup;
 mod inboxes;
 mod labels;
+mod methods;
 mod reports;
 mod team;
 mod tickets;
@@ -138,7 +139,12 @@ async fn route(req: Request, env: Env) -> Result<Response> {
         (Method::Post, ["webhooks", channel, inbox]) => {
             webhooks::receive(req, &env, channel, inbox).await
         }
-        (_, ["api", ..]) | (_, ["webhooks", ..]) => {
+        (method, s @ (["api", ..] | ["webhooks", ..] | ["healthz"])) => {
+            // A known path with the wrong method: 405 and what it answers.
+            let allowed = methods::allowed(s);
+            if !allowed.is_empty() {
+                return methods::respond(method.as_ref(), allowed);
+            }
             Err(ApiError::new(404, format!("no route for {path}")))
         }
         _ => return serve_asset(req, &env).await,

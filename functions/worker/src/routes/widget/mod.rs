@@ -69,10 +69,19 @@ pub async fn handle(req: Request, env: &Env, rest: &[&str]) -> worker::Result<Re
         (Method::Get, ["live"]) => messages::live(req, env, &cors).await,
         (Method::Post, ["ticket"]) => messages::ticket(req, env, &cors).await,
         (Method::Post, ["visit"]) => visit::visit(req, env, &cors).await,
-        _ => Err(ApiError::not_found("widget route")),
+        (method, rest) => match super::methods::widget_allowed(rest) {
+            [] => Err(ApiError::not_found("widget route")),
+            allowed => Err(super::methods::not_allowed(method.as_ref(), allowed)),
+        },
     };
     let resp = match result {
         Ok(r) => r,
+        Err(e) if e.status == 405 => {
+            let mut r = error_response(&e)?;
+            let allowed = super::methods::widget_allowed(rest).join(", ");
+            r.headers_mut().set("allow", &allowed)?;
+            r
+        }
         Err(e) => error_response(&e)?,
     };
     if resp.status_code() == 101 {

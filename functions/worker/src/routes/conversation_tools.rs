@@ -9,7 +9,7 @@
 
 use super::conversations::{caller, check_id};
 use crate::db;
-use crate::http::{json, json_body, query_int, ApiError, ApiResult};
+use crate::http::{json, json_body, query, query_int, ApiError, ApiResult};
 use crate::objects::internal::{present, ContactPatch, ConversationPatch, EraseRequest};
 use crate::objects::{self, HEADER_WORKSPACE};
 use serde::Deserialize;

@@ -50,7 +50,8 @@ struct WorkspaceIn {
 
 /// # `PATCH /api/workspace` `{name?, settings?, translation?, language?}`
 /// Admins only. `settings` is a JSON object merged key by key (null
-/// removes a key), at most 16 KiB. `translation` chooses the provider
+/// removes a key), at most 16 KiB; `settings.attachment_max_mb` (1 to 100)
+/// is the attachments' size limit. `translation` chooses the provider
 /// (off by default): `{"provider": "libretranslate", "url", "api_key"?,
 /// "daily_quota_chars"?}`, `{"provider": "workers-ai",
 /// "daily_quota_chars"?}` or `{"provider": "off"}`; the API key is
@@ -75,6 +76,9 @@ pub async fn update(mut req: Request, env: &Env) -> ApiResult<Response> {
             return Err(ApiError::bad_request(format!(
                 "settings.{k} is set with the top-level \"{k}\" field"
             )));
+        }
+        if k == switchboard_core::attachments::SETTING_MAX_MB && !v.is_null() {
+            switchboard_core::attachments::check_max_mb(&v).map_err(ApiError::bad_request)?;
         }
         if v.is_null() {
             settings.remove(&k);

@@ -262,10 +262,11 @@ impl ConversationObject {
             )
             .and_then(|c| c.to_array::<MessageRow>())
             .map_err(sql_err("reading messages to export"))?;
-        let messages = rows
+        let messages: Vec<Message> = rows
             .into_iter()
             .filter_map(|r| r.into_message(&conv.id))
             .collect();
+        let attachments = switchboard_core::transcript::attachments_of(&messages);
         let transcript = Transcript {
             conversation: TranscriptHeader {
                 id: conv.id.clone(),
@@ -279,6 +280,7 @@ impl ConversationObject {
                 created_at: conv.created_at,
             },
             messages,
+            attachments,
             exported_at: now_ms(),
         };
         json(200, &transcript).map_err(ApiError::from)

@@ -110,11 +110,12 @@ impl FakePlatform {
                     g.requests.push(recorded.clone());
                     let reply = match g.forced.pop_front() {
                         Some(f) => Reply::json(f),
-                        None => {
-                            let n = counter.fetch_add(1, Ordering::SeqCst);
-                            media_answer(&recorded, &g, &base_of(&recorded), n)
-                                .unwrap_or_else(|| Reply::json(answer(&recorded, &g.tokens, n)))
-                        }
+                        // Downloads take no number: the sends' ids stay 1, 2, …
+                        None => media_answer(&recorded, &g, &base_of(&recorded), &counter)
+                            .unwrap_or_else(|| {
+                                let n = counter.fetch_add(1, Ordering::SeqCst);
+                                Reply::json(answer(&recorded, &g.tokens, n))
+                            }),
                     };
                     (reply, g.delays.pop_front())
                 };
@@ -215,6 +216,14 @@ impl FakePlatform {
         self.lock().media.clear();
     }
 
+    /// The calls that send something (not the GETs that download media).
+    pub fn sends(&self) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.method != "GET")
+            .collect()
+    }
+
     pub fn requests(&self) -> Vec<Recorded> {
         self.lock().requests.clone()
     }
@@ -254,7 +263,7 @@ fn base_of(r: &Recorded) -> String {
 
 /// Media downloads, lookups and uploads, answered as each platform does;
 /// `None` for everything else.
-fn media_answer(r: &Recorded, g: &Shared, base: &str, n: u64) -> Option<Reply> {
+fn media_answer(r: &Recorded, g: &Shared, base: &str, counter: &AtomicU64) -> Option<Reply> {
     let path = r.path.split('?').next().unwrap_or_default();
     let bearer = r
         .header("authorization")
@@ -340,6 +349,7 @@ fn media_answer(r: &Recorded, g: &Shared, base: &str, n: u64) -> Option<Reply> {
     if !content_type.starts_with("multipart/form-data") {
         return None;
     }
+    let n = counter.fetch_add(1, Ordering::SeqCst);
     let parts = multipart_parts(content_type, &r.body);
     let field = |name: &str| parts.iter().find(|p| p.name == name);
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();

@@ -5,6 +5,7 @@
 import { test as base, expect, type Workspace } from "../fixtures";
 import { CustomerSite } from "../support/customer-site";
 import { logIn, messageWithText } from "../support/dashboard";
+import { PAGE_ID } from "../support/workspace";
 
 const test = base.extend<{}, { site: CustomerSite }>({
   site: [
@@ -92,4 +93,28 @@ test("a visitor attaches a file; the agent sees it; a page posing as an image is
   const img = dashboard.getByRole("img", { name: "receipt.png" });
   await expect(img).toBeVisible();
   await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.naturalWidth)).toBe(2);
+});
+
+test("a customer's photo swaps to the stored copy live; a failed copy says why", async ({ page, workspace, fake }) => {
+  const psid = `psid-photo-${Date.now()}`;
+  const at = (n: number) => ({ sender: { id: psid }, recipient: { id: PAGE_ID }, timestamp: Date.now() + n });
+  const first = JSON.stringify({ object: "page", entry: [{ id: PAGE_ID, time: Date.now(), messaging: [
+    { ...at(1), message: { mid: `${psid}-hi`, text: "Look at this" } },
+  ] }] });
+  expect((await workspace.signedMeta("messenger", first)).status).toBe(200);
+  const id = await workspace.conversationOf(psid);
+  await logIn(page, workspace, { path: `/conversations/${id}` });
+  await expect(messageWithText(page, "Look at this")).toBeVisible();
+
+  fake.serveMedia(`/cdn/${psid}.png`, "image/png", PNG);
+  const photos = JSON.stringify({ object: "page", entry: [{ id: PAGE_ID, time: Date.now(), messaging: [
+    { ...at(2), message: { mid: `${psid}-img`, attachments: [{ type: "image", payload: { url: `${fake.base}/cdn/${psid}.png?oe=1` } }] } },
+    { ...at(3), message: { mid: `${psid}-gone`, attachments: [{ type: "image", payload: { url: `${fake.base}/cdn/expired.png` } }] } },
+  ] }] });
+  expect((await workspace.signedMeta("messenger", photos)).status).toBe(200);
+  // Open in the timeline: the stored copy replaces the platform's link without a reload.
+  const stored = page.getByRole("log").locator('[data-attachment-state="stored"] img');
+  await expect(stored).toHaveAttribute("src", /^\/api\/attachments\/at_[0-9a-f]{52}$/);
+  await expect.poll(() => stored.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(2);
+  await expect(page.getByRole("alert").filter({ hasText: "The file could not be kept" })).toContainText("404");
 });

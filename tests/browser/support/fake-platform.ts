@@ -20,6 +20,7 @@ export class FakePlatform {
   private tokens = new Set<string>();
   private server: http.Server;
   private n = 1;
+  private media = new Map<string, { type: string; bytes: Buffer }>();
 
   constructor() {
     this.server = http.createServer((req, res) => {
@@ -35,8 +36,15 @@ export class FakePlatform {
         }
         const rec: Recorded = { method: req.method ?? "", path: req.url ?? "", headers: req.headers, body, json };
         this.requests.push(rec);
+        const media = req.method === "GET" ? this.media.get(rec.path.split("?")[0]!) : undefined;
+        if (media) {
+          // A platform's CDN link: the file's own bytes and type.
+          res.writeHead(200, { "content-type": media.type, "content-length": String(media.bytes.length) });
+          res.end(media.bytes);
+          return;
+        }
         const forced = this.forced.shift();
-        const [status, answer] = forced ? [forced.status, forced.body] : this.answer(rec);
+        const [status, answer] = forced ? [forced.status, forced.body] : req.method === "GET" ? [404, { error: "no such file" }] : this.answer(rec);
         res.writeHead(status, { "content-type": "application/json" });
         res.end(JSON.stringify(answer));
       });
@@ -60,6 +68,11 @@ export class FakePlatform {
   /** Answer the next request with `status` and `body` instead. */
   forceNext(status: number, body: unknown): void {
     this.forced.push({ status, body });
+  }
+
+  /** Serve `bytes` at `path`, as a Meta CDN link does (no token); other GETs are 404. */
+  serveMedia(path: string, type: string, bytes: Buffer): void {
+    this.media.set(path, { type, bytes });
   }
 
   /** Requests whose path contains `part`. */

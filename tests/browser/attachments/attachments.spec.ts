@@ -118,3 +118,35 @@ test("a customer's photo swaps to the stored copy live; a failed copy says why",
   await expect.poll(() => stored.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(2);
   await expect(page.getByRole("alert").filter({ hasText: "The file could not be kept" })).toContainText("404");
 });
+
+test("a pasted or dropped file becomes the reply's attachment; it can be taken back", async ({ page, workspace, fake }) => {
+  await workspace.messenger([{ psid: "psid-paste", mid: "m-paste-1", text: "Send me a screenshot" }]);
+  const id = await workspace.conversationOf("psid-paste");
+  await logIn(page, workspace, { path: `/conversations/${id}` });
+  await expect(messageWithText(page, "Send me a screenshot")).toBeVisible();
+  const box = page.getByLabel("Reply");
+  const b64 = PNG.toString("base64");
+  // A screenshot pasted into the reply box.
+  await box.evaluate((el, data) => {
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], "pasted.png", { type: "image/png" }));
+    el.dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+  }, b64);
+  await expect(page.getByLabel("File to send: pasted.png")).toBeVisible();
+  await page.getByRole("button", { name: "Remove pasted.png" }).click();
+  await expect(page.getByLabel("File to send: pasted.png")).toBeHidden();
+  // A file dropped on the composer, sent without a caption.
+  await box.evaluate((el, data) => {
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], "dropped.png", { type: "image/png" }));
+    el.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, b64);
+  await expect(page.getByLabel("File to send: dropped.png")).toBeVisible();
+  await page.getByRole("button", { name: "Send" }).click();
+  const sent = page.getByRole("log").locator("[data-message-id]", { has: page.getByRole("img", { name: "dropped.png" }) });
+  await expect(sent).toHaveAttribute("data-status", "sent");
+  // Messenger got it as an image upload.
+  await expect.poll(() => fake.matching("/me/messages").filter((r) => r.body.includes('"type":"image"') && r.body.includes("filedata")).length).toBe(1);
+});

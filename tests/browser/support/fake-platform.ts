@@ -97,6 +97,11 @@ export class FakePlatform {
         { error: { message, type: "OAuthException", code } },
       ];
       if (!this.tokens.has(token)) return graphError(401, "Invalid OAuth access token - Cannot parse access token", 190);
+      if (String(r.headers["content-type"] ?? "").startsWith("multipart/form-data")) {
+        // An attachment upload: the recipient, the attachment's type, the file.
+        const ok = ['name="recipient"', 'name="message"', 'name="filedata"; filename="'].every((p) => r.body.includes(p));
+        return ok ? [200, { recipient_id: "x", message_id: `m_file${this.n++}` }] : graphError(400, "(#100) Upload attachment failure.", 100);
+      }
       if (r.json?.messaging_product === "whatsapp") {
         if (r.json.to == null) return graphError(400, "(#100) The parameter to is required.", 100);
         return [200, { messaging_product: "whatsapp", contacts: [{ input: r.json.to, wa_id: r.json.to }], messages: [{ id: `wamid.fake${this.n++}` }] }];

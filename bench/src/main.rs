@@ -346,6 +346,41 @@ fn main() {
         .map(|m| m.lost)
         .sum();
 
+    // 5w: waking idle conversations, at a rate far below either side's
+    // capacity so that queueing does not hide the wake itself. In
+    // production most conversations are idle between messages: this is the
+    // latency customers actually get.
+    let (wake_convs, wake_rate) = if o.quick {
+        (300usize, 20.0)
+    } else {
+        (1000, 20.0)
+    };
+    let s5w = format!("5w wake+deliver, {wake_rate:.0}/s into {wake_convs} idle conv");
+    println!("scenario 5w: {wake_rate:.0} msgs/s, one each into {wake_convs} idle conversations");
+    let idle_convs = psids("w", wake_convs);
+    let m5w = both(&targets, |t| {
+        t.create_conversations(&idle_convs);
+        let urls: Vec<String> = idle_convs.iter().map(|p| t.live_url(p)).collect();
+        let w = Watchers::connect(&urls);
+        // Long enough for the runtime to evict the idle objects (their sockets hibernate).
+        std::thread::sleep(Duration::from_secs(15));
+        measure(t, &w, "wake", 1, || {
+            fixed_rate(t, &idle_convs, "wake", wake_rate, wake_convs as u64)
+        })
+    });
+    spread_rows(&mut report, &s5w, "wake+deliver", &m5w, |m| {
+        m.latency.as_ref()
+    });
+    pair(
+        &mut report,
+        &s5w,
+        "  of which workerd CPU ms/msg",
+        &m5w,
+        |x| x.workerd_ms_per_msg,
+    );
+    common_rows(&mut report, &s5w, &m5w);
+    lost += m5w.first().map(|m| m.lost).unwrap_or(0);
+
     if !o.quick {
         // 4: fan-out, one conversation, 50 sockets.
         let fan_rate = 20.0;
@@ -380,7 +415,8 @@ fn main() {
         common_rows(&mut report, &s4, &m4);
         lost += m4.first().map(|m| m.lost).unwrap_or(0);
 
-        // 5: 1,000 sockets open at once, hibernated, one message each.
+        // 5: 1,000 sockets open at once, hibernated, one message each at 200/s
+        // (near capacity: the wake and the queue together).
         println!("scenario 5: 1,000 conversations with one socket each");
         let s5 = "5 1,000 sockets (hibernated)".to_string();
         let many = psids("v", 1000);
@@ -467,9 +503,13 @@ fn main() {
         (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
         _ => "nan".into(),
     };
+    let cpu = |i: usize| m2.get(i).and_then(|m| m.workerd_ms_per_msg);
+    let wake = |i: usize| m5w.get(i).and_then(|m| m.latency.as_ref().map(|s| s.p50));
     println!(
-        "summary: p99_ratio={} throughput_ratio={} lost={lost}",
+        "summary: p99_ratio={} throughput_ratio={} lost={lost} cpu_ratio={} wake_ratio={}",
         ratio(p99(0), p99(1)),
-        ratio(tp(0), tp(1))
+        ratio(tp(0), tp(1)),
+        ratio(cpu(0), cpu(1)),
+        ratio(wake(0), wake(1))
     );
 }

@@ -4,7 +4,7 @@
 import { createRouter, createWebHistory, type RouteLocationNormalized } from "vue-router";
 import InboxView from "./views/InboxView.vue";
 import { useSession } from "./stores/session";
-import { sections } from "./views/settings/sections";
+import { sections, visibleSections } from "./views/settings/sections";
 
 export const router = createRouter({
   history: createWebHistory(),
@@ -18,7 +18,7 @@ export const router = createRouter({
       path: "/settings",
       component: () => import("./views/settings/SettingsLayout.vue"),
       children: [
-        { path: "", name: "settings", redirect: () => (sections[0] ? `/settings/${sections[0].path}` : "/") },
+        { path: "", name: "settings", redirect: () => firstSettings() },
         ...sections.map((s) => ({ path: s.path, name: `settings-${s.path}`, component: s.component, meta: { admin: s.admin } })),
       ],
     },
@@ -28,6 +28,12 @@ export const router = createRouter({
     { path: "/:rest(.*)*", redirect: "/" },
   ],
 });
+
+/** The first settings page this agent may use (members have fewer). */
+function firstSettings(): string {
+  const first = visibleSections(useSession().isAdmin)[0];
+  return first ? `/settings/${first.path}` : "/";
+}
 
 /** Where to come back to after logging in: only a path of this app. */
 export function backTo(to: RouteLocationNormalized | undefined): string {
@@ -42,6 +48,6 @@ router.beforeEach((to) => {
   }
   if (to.name === "login" && session.loggedIn) return backTo(to);
   // A member asking for an admin page (a bookmark, a shared link) lands on the settings it can use.
-  if (to.meta.admin && session.me && session.me.role !== "admin") return { name: "settings" };
+  if (to.meta.admin && session.me && !session.isAdmin) return firstSettings();
   return true;
 });

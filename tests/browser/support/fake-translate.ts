@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 const DICTIONARY: [string, string, string, string][] = [
   ["de", "en", "Hallo, wo ist meine Bestellung?", "Hello, where is my order?"],
   ["de", "en", "Danke!", "Thanks!"],
+  ["de", "en", "Ich habe gestern eine Bestellung aufgegeben und warte noch auf die Bestätigung.", "I placed an order yesterday and am still waiting for the confirmation."],
   ["de", "en", "Ist das Paket schon unterwegs?", "Is the parcel on its way yet?"],
   ["en", "de", "Your parcel ships tomorrow.", "Ihr Paket wird morgen versandt."],
   ["en", "de", "Thanks for waiting.", "Danke fürs Warten."],

@@ -99,6 +99,22 @@ test("a provider that is down delays and loses nothing; the message says why and
   expect(answeredIn).toBeLessThan(3000);
 });
 
+test("on Messenger the language is detected while the agent watches: the reply box offers German at once", async ({ page, workspace, fake, translate }) => {
+  await turnOn(workspace, translate);
+  await workspace.messenger([{ psid: "psid-de", mid: "m-de-0", text: "Hello" }]);
+  const id = await workspace.conversationOf("psid-de");
+  await logIn(page, workspace, { path: `/conversations/${id}` });
+  await expect(messageWithText(page, "Hello")).toBeVisible();
+  await expect(page.getByRole("checkbox", { name: /Translate into/ })).toHaveCount(0);
+  await workspace.messenger([{ psid: "psid-de", mid: "m-de-1", text: "Ich habe gestern eine Bestellung aufgegeben und warte noch auf die Bestätigung." }]);
+  await expect(messageWithText(page, "I placed an order yesterday and am still waiting for the confirmation.")).toBeVisible();
+  await expect(page.getByRole("checkbox", { name: "Translate into German" })).toBeChecked();
+  await expect(page.getByTestId("customer-language")).toHaveText("German");
+  await page.getByLabel("Reply").fill("Your parcel ships tomorrow.");
+  await page.getByLabel("Reply").press("Enter");
+  await expect.poll(() => fake.matching("/me/messages").filter((r) => r.json?.message?.text === "Ihr Paket wird morgen versandt.").length).toBe(1);
+});
+
 test.describe("a visitor whose browser speaks German", () => {
   test.use({ locale: "de-DE" });
   test("writes German in the widget and reads the agent's English reply in German", async ({ page, browser, workspace, translate, site }) => {
@@ -129,4 +145,56 @@ test.describe("a visitor whose browser speaks German", () => {
     await expect(chat.getByText("Your parcel ships tomorrow.")).toHaveCount(0);
     await agent.close();
   });
+});
+
+test("an admin turns translation on in Settings; the key is never shown again; a member sees no such page", async ({
+  page, browser, workspace, translate,
+}) => {
+  await logIn(page, workspace, { path: "/settings/translation" });
+  await expect(page.getByRole("heading", { name: "Translation" })).toBeVisible();
+  await page.getByRole("radio", { name: /LibreTranslate/ }).check();
+  await page.getByLabel("Server address").fill("ftp://nowhere");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("alert")).toContainText("http:// or https://");
+  await page.getByLabel("Server address").fill(translate.base);
+  await page.getByLabel("API key").fill("wrong-key");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Saved" })).toBeVisible();
+  // Write-only: after a reload the page says a key is set and shows no value.
+  await page.reload();
+  await expect(page.getByTestId("api-key-state")).toContainText("A key is saved");
+  await expect(page.getByLabel("API key")).toHaveValue("");
+  expect(await page.content()).not.toContain("wrong-key");
+  // A refused key loses nothing and says so on the message.
+  expect((await workspace.telegram(9301, 5550301, "Danke!", "Mia", "de")).status).toBe(200);
+  const id = await workspace.conversationOf("5550301");
+  await page.goto(`${workspace.base}/conversations/${id}`);
+  await expect(messageWithText(page, "Danke!").getByTestId("translation")).toContainText("Not translated:");
+  // The right key: the next message is translated.
+  await page.goto(`${workspace.base}/settings/translation`);
+  await page.getByLabel("API key").fill(translate.apiKey);
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Saved" })).toBeVisible();
+  expect((await workspace.telegram(9302, 5550301, "Ist das Paket schon unterwegs?", "Mia", "de")).status).toBe(200);
+  await page.goto(`${workspace.base}/conversations/${id}`);
+  await expect(messageWithText(page, "Is the parcel on its way yet?")).toBeVisible();
+
+  // A member: no Translation entry, and the server refuses the change anyway.
+  const invite = await workspace.api("POST", "/api/invitations", { email: `m-${Date.now()}@example.test`, role: "agent" });
+  const accepted = await fetch(`${workspace.base}/api/invitations/accept`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token: invite.token, name: "Max Member", password: "member password 123" }),
+  }).then((r) => r.json());
+  const refused = await workspace.raw("PATCH", "/api/workspace", { translation: { provider: "off" } }, accepted.token);
+  expect(refused.status).toBe(403);
+  const member = await browser.newContext();
+  const mp = await member.newPage();
+  await mp.goto(workspace.base);
+  await mp.evaluate((tok) => localStorage.setItem("sb.token", tok), accepted.token);
+  await mp.goto(`${workspace.base}/settings/translation`);
+  await expect(mp.getByRole("navigation", { name: "Main" })).toBeVisible();
+  await expect(mp.getByRole("link", { name: "Translation" })).toHaveCount(0);
+  await expect(mp.getByRole("heading", { name: "Translation" })).toHaveCount(0);
+  await member.close();
 });

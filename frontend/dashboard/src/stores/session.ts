@@ -35,6 +35,8 @@ export const useSession = defineStore("session", {
   getters: {
     loggedIn: (s) => !!s.token,
     meId: (s) => s.me?.id ?? null,
+    /** Owners and admins change settings; agents only their own profile. */
+    isAdmin: (s) => s.me?.role === "owner" || s.me?.role === "admin",
   },
   actions: {
     init() {

@@ -8,6 +8,7 @@ import { api, unwrap, rawJson, uploadAttachment, type Message } from "@api/clien
 import { useSession } from "./session";
 import { useConversations } from "./conversations";
 import { openStream } from "./live";
+import { useTranslation } from "./translation";
 import { addActivity, applyEvent, emptyTimeline, upsertMessage, type LiveEventLike, type Pending } from "../lib/timeline";
 import { storage } from "../lib/storage";
 
@@ -175,6 +176,10 @@ export const useTimeline = defineStore("timeline", {
       applyEvent(this.t, e as LiveEventLike, me);
       const conv = useConversations();
       const held = conv.byId[id];
+      // A translation or a customer's message can settle the customer's language: a conversation that did not know it asks again.
+      if (e.type === "message_created" && (e.message as Message | undefined)?.direction === "inbound") useTranslation().learnLanguage(id);
+      // A customer's message translated: detection may have moved the customer's language (the server decides; ask it).
+      if (e.type === "message_translated" && this.t.messages.find((x) => x.id === e.message_id)?.direction === "inbound") useTranslation().refreshLanguage(id);
       if (e.type === "read" && e.reader === me) this.readSeq = Math.max(this.readSeq, Number(e.read_seq) || 0);
       if (held && e.type === "contact_updated" && e.contact) conv.byId[id] = { ...held, contact: e.contact as typeof held.contact };
       if (e.type === "message_created") {

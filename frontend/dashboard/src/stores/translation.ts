@@ -8,6 +8,10 @@ import { useSession } from "./session";
 
 type Usage = { provider?: string; daily_quota_chars?: number; usage?: { chars?: number; calls?: number } };
 
+const LEARN_EVERY_MS = 5_000;
+const askedAt = new Map<string, number>();
+const inFlight = new Map<string, { again: boolean }>();
+
 /** Refresh the workspace's usage at most this often (it only changes by sending and receiving). */
 const USAGE_FRESH_MS = 60_000;
 
@@ -47,6 +51,33 @@ export const useTranslation = defineStore("translation", {
       } catch {
         /* the sidebar shows no language; replies go untranslated as the server decides */
       }
+    },
+    /** Asks for the language again; a burst of asks (a replay of many translations) makes at most two requests. */
+    refreshLanguage(id: string) {
+      const state = inFlight.get(id);
+      if (state) {
+        state.again = true;
+        return;
+      }
+      const run = async () => {
+        const s = { again: false };
+        inFlight.set(id, s);
+        try {
+          await this.loadLanguage(id);
+        } finally {
+          inFlight.delete(id);
+        }
+        if (s.again) void run();
+      };
+      void run();
+    },
+    /** Asks again for a conversation whose language is not known yet, at most every few seconds (a replay brings many messages at once). */
+    learnLanguage(id: string) {
+      if (!this.active || this.languages[id]?.language) return;
+      const now = Date.now();
+      if (now - (askedAt.get(id) ?? 0) < LEARN_EVERY_MS) return;
+      askedAt.set(id, now);
+      void this.loadLanguage(id);
     },
     /** Sets (or with null clears) the customer's language: what replies are translated into. */
     async setLanguage(id: string, language: string | null) {

@@ -13,6 +13,7 @@ export interface SettingsSection {
 }
 
 export const sections: SettingsSection[] = [
+  { path: "translation", label: "translationSettings.menu", admin: true, component: () => import("./TranslationSettings.vue") },
 ];
 
 export function visibleSections(isAdmin: boolean): SettingsSection[] {

@@ -695,9 +695,14 @@ fn agents_send_a_pdf_and_an_image_through_each_platform() {
             .unwrap_or_default()
     };
     // Messenger and Instagram: an upload with the attachment's type.
+    let multipart = |r: &switchboard_tests::Recorded| {
+        r.header("content-type")
+            .unwrap_or("")
+            .starts_with("multipart")
+    };
     let meta: Vec<_> = calls
         .iter()
-        .filter(|r| r.path.ends_with("/me/messages"))
+        .filter(|r| r.path.ends_with("/me/messages") && multipart(r))
         .collect();
     assert_eq!(meta.len(), 4, "{meta:?}");
     let types: Vec<String> = meta
@@ -714,6 +719,21 @@ fn agents_send_a_pdf_and_an_image_through_each_platform() {
     assert_eq!(
         meta[2].header("authorization"),
         Some(format!("Bearer {IG_TOKEN}").as_str())
+    );
+    // Their files carry no caption: it follows as a text, once per file.
+    let captions: Vec<String> = calls
+        .iter()
+        .filter(|r| r.path.ends_with("/me/messages") && !multipart(r))
+        .map(|r| {
+            r.json()["message"]["text"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        captions,
+        ["Your invoice", "Like this", "Your invoice", "Like this"]
     );
     // WhatsApp: upload, then the message names the media id.
     let wa_up: Vec<_> = calls

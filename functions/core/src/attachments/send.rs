@@ -166,6 +166,17 @@ pub fn build(
     }
 }
 
+/// The caption as a text message of its own, for channels whose file
+/// messages carry none (Messenger and Instagram); sent after the file.
+pub fn caption_follow_up(settings: &Settings, content: &Content) -> Option<Content> {
+    let caption = content.text();
+    let caption = caption.trim();
+    (matches!(settings, Settings::Messenger(_) | Settings::Instagram(_)) && !caption.is_empty())
+        .then(|| Content::Text {
+            text: caption.to_string(),
+        })
+}
+
 /// Reads WhatsApp's answer to a media upload: `{"id": "…"}`.
 pub fn read_upload(status: u16, body: &[u8]) -> Result<String, SendOutcome> {
     match crate::outbound::classify_graph(status, body, "id") {

@@ -561,12 +561,16 @@ impl ConversationObject {
             match built {
                 Err(error) => return SendOutcome::Failed { error },
                 Ok(MediaSend::Send(request)) => {
-                    return match platform::send(&request, SEND_TIMEOUT).await {
+                    let outcome = match platform::send(&request, SEND_TIMEOUT).await {
                         Ok((status, body)) => {
                             inbox.settings.classify_request(&request, status, &body)
                         }
                         Err(reason) => SendOutcome::Retry { reason },
+                    };
+                    if matches!(outcome, SendOutcome::Sent { .. }) {
+                        self.send_caption(inbox, ctx, &contact, content).await;
                     }
+                    return outcome;
                 }
                 Ok(MediaSend::Upload(request)) => {
                     if uploaded.is_some() {
@@ -590,6 +594,33 @@ impl ConversationObject {
                     }
                 }
             }
+        }
+    }
+
+    /// Messenger and Instagram files carry no caption: it follows as a
+    /// text. Best effort, once: the file is already delivered, and a retry
+    /// of the whole would send the file twice.
+    async fn send_caption(
+        &self,
+        inbox: &db::Inbox,
+        ctx: &SendContext<'_>,
+        contact: &Contact,
+        content: &Content,
+    ) {
+        let Some(text) = media_send::caption_follow_up(&inbox.settings, content) else {
+            return;
+        };
+        let sent = match inbox.settings.build_send(ctx, contact, &text, None) {
+            Ok(request) => match platform::send(&request, SEND_TIMEOUT).await {
+                Ok((status, body)) => inbox.settings.classify_request(&request, status, &body),
+                Err(reason) => SendOutcome::Retry { reason },
+            },
+            Err(error) => SendOutcome::Failed { error },
+        };
+        if !matches!(sent, SendOutcome::Sent { .. }) {
+            worker::console_error!(
+                "conversation object: a file's caption was not delivered: {sent:?}"
+            );
         }
     }
 

@@ -848,3 +848,123 @@ fn erasure_deletes_the_files_and_export_lists_them() {
         );
     }
 }
+
+#[test]
+fn the_webhook_never_waits_for_a_download_and_visitors_are_walled_and_limited() {
+    let c = start();
+    let ws = &c.messenger;
+    // The platform's CDN takes 4 s to answer: the webhook is acknowledged
+    // at once, the copy arrives later.
+    c.graph.serve_media("/cdn/slow.png", "image/png", PNG);
+    c.graph.delay_next(Duration::from_secs(4));
+    let began = Instant::now();
+    post_signed(
+        ws,
+        &meta_attachments(
+            "page",
+            PAGE_ID,
+            "psid-slow",
+            &[("m_slow", "image", format!("{}/cdn/slow.png", c.graph.base))],
+        ),
+    )
+    .expect_status(200);
+    let answered = began.elapsed();
+    assert!(
+        answered < Duration::from_secs(3),
+        "the webhook waited {answered:?} for the download"
+    );
+    let all = settled(ws, 1);
+    assert_eq!(all[0]["content"]["attachment"]["state"], "stored");
+    assert!(began.elapsed() >= Duration::from_secs(4));
+
+    // A visitor reads its own conversation's files and no one else's.
+    let inbox = ws.api.create_inbox("widget", json!({}))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let visitor = |name: &str| {
+        let s = switchboard_tests::Api::new(&c.server.base)
+            .post(
+                &format!("/api/widget/{inbox}/session"),
+                &json!({"name": name}),
+            )
+            .expect_status(201)
+            .body;
+        (
+            switchboard_tests::Api::new(&c.server.base).with_token(s["token"].as_str().unwrap()),
+            s["conversation_id"].as_str().unwrap().to_string(),
+            s["token"].as_str().unwrap().to_string(),
+        )
+    };
+    let (vera, vera_cv, vera_token) = visitor("Vera");
+    let (_, _, other_token) = visitor("Otto");
+    let up = vera
+        .post_raw(
+            "/api/widget/attachments?filename=receipt.pdf",
+            &[("content-type", "application/pdf")],
+            PDF,
+        )
+        .expect_status(201);
+    let id = up.body["id"].as_str().unwrap().to_string();
+    vera.post(
+        "/api/widget/messages",
+        &json!({"attachment_id": id, "text": "my receipt"}),
+    )
+    .expect_status(201);
+    let m = ws.api.messages(&vera_cv);
+    let last = m.last().unwrap();
+    assert_eq!(
+        (last["kind"].as_str(), last["text"].as_str()),
+        (Some("file"), Some("my receipt"))
+    );
+    assert_eq!(last["content"]["attachment"]["url"], up.body["url"]);
+    let path = format!("/api/widget/attachments/{id}");
+    let (status, headers, body) = fetch(&c.server, &vera_token, &path);
+    assert_eq!((status, body.as_slice()), (200, PDF));
+    assert!(header(&headers, "content-disposition").starts_with("attachment"));
+    assert_eq!(
+        fetch(&c.server, &other_token, &path).0,
+        404,
+        "another visitor read the file"
+    );
+    // The agent reads it too; the inbound photo is not the visitor's.
+    assert_eq!(
+        fetch(&c.server, &token(ws), up.body["url"].as_str().unwrap()).0,
+        200
+    );
+    let photo = all[0]["content"]["attachment"]["url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        fetch(
+            &c.server,
+            &vera_token,
+            &format!("/api/widget/attachments/{photo}")
+        )
+        .0,
+        404
+    );
+
+    // Uploads are rate-limited: 10 a minute per visitor.
+    let mut statuses = vec![];
+    for n in 0..10 {
+        statuses.push(
+            vera.post_raw(
+                &format!("/api/widget/attachments?filename=f{n}.pdf"),
+                &[("content-type", "application/pdf")],
+                PDF,
+            )
+            .status,
+        );
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        9,
+        "{statuses:?}"
+    );
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+}

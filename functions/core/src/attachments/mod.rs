@@ -93,6 +93,55 @@ pub fn api_path(attachment_id: &str) -> String {
     format!("/api/attachments/{attachment_id}")
 }
 
+/// How long a signed link for a platform to fetch a file lasts (Meta
+/// fetches at once; a retry signs a new one).
+pub const LINK_TTL_SECS: i64 = 15 * 60;
+
+fn link_mac(secret: &[u8], workspace_id: &str, attachment_id: &str, exp: i64) -> String {
+    let exp = exp.to_string();
+    hex::encode(crate::verify::hmac_sha256(
+        secret,
+        &[
+            b"attachment-link\0",
+            workspace_id.as_bytes(),
+            b"\0",
+            attachment_id.as_bytes(),
+            b"\0",
+            exp.as_bytes(),
+        ],
+    ))
+}
+
+/// The path and query of a link a platform fetches a stored file from
+/// without a session (Instagram sends files by URL only): the workspace,
+/// an expiry and an HMAC over both with the server's secret.
+pub fn signed_link(
+    secret: &[u8],
+    workspace_id: &str,
+    attachment_id: &str,
+    now_secs: i64,
+) -> String {
+    let exp = now_secs + LINK_TTL_SECS;
+    let sig = link_mac(secret, workspace_id, attachment_id, exp);
+    format!("/api/attachments/{attachment_id}/link?ws={workspace_id}&exp={exp}&sig={sig}")
+}
+
+/// Whether a signed link's parts are genuine and unexpired (constant time).
+pub fn check_link(
+    secret: &[u8],
+    workspace_id: &str,
+    attachment_id: &str,
+    exp: i64,
+    sig: &str,
+    now_secs: i64,
+) -> bool {
+    let want = link_mac(secret, workspace_id, attachment_id, exp);
+    exp >= now_secs
+        && exp <= now_secs + LINK_TTL_SECS
+        && !secret.is_empty()
+        && crate::verify::constant_time_eq(want.as_bytes(), sig.as_bytes())
+}
+
 /// Lower-case hex SHA-256 of the bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -536,6 +585,24 @@ mod tests {
         let trusted = vec![host_of("http://127.0.0.1:4567")];
         assert!(check_fetch_url("http://127.0.0.1:4567/media/1", &trusted).is_ok());
         assert!(check_fetch_url("http://127.0.0.1:4568/media/1", &trusted).is_err());
+    }
+
+    #[test]
+    fn signed_links_expire_and_name_one_file() {
+        let id = new_id("cv_0123456789abcdef0123", &[1u8; 16]).unwrap();
+        let link = signed_link(b"k", "ws_1", &id, 1_000);
+        let q = |k: &str| {
+            link.split(['?', '&'])
+                .find_map(|p| p.strip_prefix(&format!("{k}=")))
+                .unwrap()
+                .to_string()
+        };
+        let (exp, sig) = (q("exp").parse::<i64>().unwrap(), q("sig"));
+        assert!(check_link(b"k", "ws_1", &id, exp, &sig, 1_000));
+        assert!(!check_link(b"k", "ws_2", &id, exp, &sig, 1_000));
+        assert!(!check_link(b"other", "ws_1", &id, exp, &sig, 1_000));
+        assert!(!check_link(b"k", "ws_1", &id, exp, &sig, exp + 1));
+        assert!(!check_link(b"k", "ws_1", &id, exp + 3_600, &sig, 1_000));
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Sending an agent's file through a platform, as plain requests: the
 //! worker reads the bytes from R2 and performs what is built here.
 //!
-//! - Messenger and Instagram: one multipart `POST /me/messages` with the
-//!   attachment's type and the file as `filedata` (an upload, so no public
-//!   URL of ours is needed).
+//! - Messenger: one multipart `POST /me/messages` with the attachment's
+//!   type and the file as `filedata` (an upload, so no public URL of ours
+//!   is needed).
+//! - Instagram takes files by URL only: the message names a signed,
+//!   short-lived link to our copy (`attachments::signed_link`).
 //! - WhatsApp: `POST /{phone_number_id}/media` (multipart) answers a media
 //!   id, then the message names that id. The id is kept, so a retry sends
 //!   the message without uploading again.
@@ -22,6 +24,9 @@ pub struct MediaFile<'a> {
     pub bytes: &'a [u8],
     pub content_type: &'a str,
     pub filename: &'a str,
+    /// A signed public link to the stored file (Instagram takes files by
+    /// URL only); `None` where the server has no `PUBLIC_URL`.
+    pub link: Option<&'a str>,
 }
 
 /// What to do next for a reply with a file.
@@ -49,12 +54,31 @@ pub fn build(
     let caption = caption.trim();
     let graph = ctx.graph_base.trim_end_matches('/');
     match settings {
-        Settings::Messenger(_) | Settings::Instagram(_) => {
-            let token = match settings {
-                Settings::Messenger(s) => &s.page_access_token,
-                Settings::Instagram(s) => &s.access_token,
-                _ => return Err("not a Meta inbox".into()),
+        Settings::Instagram(s) => {
+            let kind = match kind {
+                "image" | "audio" | "video" => kind,
+                _ => "file",
             };
+            let url = file.link.ok_or(
+                "Instagram takes files by URL only: set PUBLIC_URL (docs/DEPLOY.md) to send them",
+            )?;
+            let body = serde_json::json!({
+                "recipient": { "id": contact.external_id },
+                "messaging_type": "RESPONSE",
+                "message": {"attachment": {"type": kind, "payload": {"url": url, "is_reusable": false}}},
+            });
+            Ok(MediaSend::Send(OutboundRequest {
+                method: "POST",
+                url: format!("{graph}/{GRAPH_VERSION}/me/messages"),
+                headers: vec![
+                    ("content-type".into(), "application/json".into()),
+                    ("authorization".into(), format!("Bearer {}", s.access_token)),
+                ],
+                body: serde_json::to_vec(&body).unwrap_or_default(),
+            }))
+        }
+        Settings::Messenger(s) => {
+            let token = &s.page_access_token;
             let kind = match kind {
                 "image" | "audio" | "video" => kind,
                 _ => "file",
@@ -215,6 +239,7 @@ mod tests {
             bytes: b"%PDF-1.4",
             content_type: "application/pdf",
             filename: "invoice.pdf",
+            link: None,
         };
         let Ok(MediaSend::Send(r)) = build(&tg, &ctx(), &Contact::new("42"), &content, &file, None)
         else {
@@ -242,6 +267,7 @@ mod tests {
             bytes: b"\x89PNG",
             content_type: "image/png",
             filename: "a.png",
+            link: None,
         };
         let c = Contact::new("4915");
         let Ok(MediaSend::Upload(up)) = build(&wa, &ctx(), &c, &content, &file, None) else {

@@ -31,6 +31,33 @@ pub async fn serve(req: Request, env: &Env, id: &str) -> ApiResult<Response> {
     .await
 }
 
+/// # `GET /api/attachments/{id}/link?ws=&exp=&sig=`
+/// The stored file for a platform that fetches by URL (Instagram), with no
+/// session: only with a signature of this server over the workspace, the
+/// id and an expiry at most 15 minutes ahead (`attachments::signed_link`).
+/// Anything else — a wrong, altered or expired link — is the same 404.
+pub async fn serve_link(req: Request, env: &Env, id: &str) -> ApiResult<Response> {
+    let not_found = || ApiError::not_found("attachment");
+    let conversation = att::conversation_of(id).ok_or_else(not_found)?;
+    let ws = query(&req, "ws").ok_or_else(not_found)?;
+    let exp = query(&req, "exp")
+        .and_then(|e| e.parse::<i64>().ok())
+        .ok_or_else(not_found)?;
+    let sig = query(&req, "sig").ok_or_else(not_found)?;
+    let config = crate::config::Config::from_env(env);
+    if !att::check_link(
+        &config.session_secret,
+        &ws,
+        id,
+        exp,
+        &sig,
+        crate::runtime::now_secs(),
+    ) {
+        return Err(not_found());
+    }
+    serve_object(env, &att::object_key(&ws, &conversation, id)).await
+}
+
 /// Streams the object at `key` with the headers that keep it inert.
 pub async fn serve_object(env: &Env, key: &str) -> ApiResult<Response> {
     let object = r2::bucket(env)?

@@ -103,6 +103,9 @@ async fn route(req: Request, env: Env) -> Result<Response> {
         }
         // Attachments: stored files, agents' uploads.
         (Method::Get, ["api", "attachments", id]) => attachments::serve(req, &env, id).await,
+        (Method::Get, ["api", "attachments", id, "link"]) => {
+            attachments::serve_link(req, &env, id).await
+        }
         (Method::Post, ["api", "conversations", id, "attachments"]) => {
             attachments::upload(req, &env, id).await
         }

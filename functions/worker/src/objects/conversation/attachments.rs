@@ -542,10 +542,23 @@ impl ConversationObject {
             }
             Err(e) => return SendOutcome::Retry { reason: e.reason },
         };
+        let config = Config::from_env(&self.env);
+        let link = config.public_url.as_ref().map(|base| {
+            format!(
+                "{base}{}",
+                att::signed_link(
+                    &config.session_secret,
+                    &conv.workspace_id,
+                    &row.id,
+                    crate::runtime::now_secs()
+                )
+            )
+        });
         let file = MediaFile {
             bytes: &bytes,
             content_type: &row.content_type,
             filename: &row.filename,
+            link: link.as_deref(),
         };
         let contact = conv.contact();
         let mut uploaded = row.platform_media.clone();
@@ -642,6 +655,7 @@ impl ConversationObject {
             filename: a
                 .and_then(|a| a.filename.as_deref())
                 .unwrap_or("attachment"),
+            link: Config::from_env(&self.env).public_url.map(|_| "a link"),
         };
         media_send::build(
             &inbox.settings,

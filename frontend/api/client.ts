@@ -23,6 +23,8 @@ export type Inbox = Req<S["Inbox"], "id" | "channel" | "name">;
 export type CannedResponse = Req<S["CannedResponse"], "id" | "shortcode" | "text">;
 export type Status = "open" | "pending" | "resolved" | "snoozed";
 export type Translation = S["Translation"];
+export type Attachment = S["Attachment"];
+export type UploadedFile = S["UploadedFile"];
 export type CustomerLanguage = S["CustomerLanguage"];
 type VisitorRow = NonNullable<paths["/api/visitors"]["get"]["responses"][200]["content"]["application/json"]["visitors"]>[number];
 /** The page a website visitor is on. */
@@ -103,6 +105,23 @@ export async function rawJson<T>(method: string, path: string, body?: unknown): 
     data = { error: text.slice(0, 200) };
   }
   return { status: r.status, data: data as T };
+}
+
+/** Uploads a file to a conversation (the body is the file itself); an ApiError with the server's reason when refused. */
+export async function uploadAttachment(conversationId: string, file: Blob & { name?: string }): Promise<UploadedFile> {
+  const headers: Record<string, string> = { "content-type": file.type || "application/octet-stream" };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const path = `/api/conversations/${encodeURIComponent(conversationId)}/attachments?filename=${encodeURIComponent(file.name || "file")}`;
+  let r: Response;
+  try {
+    r = await fetch(origin + path, { method: "POST", headers, body: file });
+  } catch (e) {
+    throw new ApiError(0, e instanceof Error ? e.message : String(e));
+  }
+  if (r.status === 401 && token) onUnauthorized?.();
+  const data = (await r.json().catch(() => null)) as UploadedFile | { error?: string } | null;
+  if (!r.ok) throw new ApiError(r.status, (data as { error?: string } | null)?.error ?? `HTTP ${r.status}`);
+  return data as UploadedFile;
 }
 
 /** Absolute URLs of the live endpoints, for LiveStream. */

@@ -13,7 +13,7 @@ pub mod sign;
 pub mod ws;
 
 pub use api::Api;
-pub use fake_platform::{FakePlatform, Recorded};
+pub use fake_platform::{multipart_parts, FakePlatform, FormPart, Recorded};
 pub use fake_translate::FakeTranslate;
 pub use server::{Server, ServerOptions};
 pub use ws::Live;

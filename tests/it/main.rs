@@ -3,6 +3,7 @@
 //! HTTP and WebSocket, as a platform, an agent and a stranger would.
 
 mod accounts;
+mod attachments;
 mod backup;
 mod canned;
 mod channels;

@@ -134,6 +134,16 @@ fn objects_written_by_the_first_release_are_migrated_once_and_lose_nothing() {
         )
         .expect_status(200);
 
+    // The attachments table arrived later too: a migrated object records
+    // an upload (the write would fail without the table).
+    ws.api
+        .post_raw(
+            &format!("/api/conversations/{cv}/attachments?filename=a.pdf"),
+            &[("content-type", "application/pdf")],
+            b"%PDF-1.4\n%%EOF\n",
+        )
+        .expect_status(201);
+
     // Each object now records its version: the migration ran, once.
     server.kill();
     let versions = rewind(&server, true);

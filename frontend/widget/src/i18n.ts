@@ -23,6 +23,9 @@ const en = {
   greeting: "Hi! How can we help?",
   unread: "unread",
   messages: "Messages",
+  attach: "Attach a file",
+  file: "File",
+  notSent: "The file was not sent:",
 };
 
 export type Strings = typeof en;
@@ -49,6 +52,9 @@ const zh: Strings = {
   greeting: "您好！有什么可以帮您？",
   unread: "未读",
   messages: "消息",
+  attach: "添加附件",
+  file: "文件",
+  notSent: "文件未发送：",
 };
 
 export function strings(fixed: string | undefined, browser: readonly string[]): Strings {

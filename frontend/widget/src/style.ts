@@ -30,5 +30,8 @@ textarea,input{flex:1;width:100%;border:1px solid #d1d5db;border-radius:8px;padd
 textarea{height:40px}
 form.card{padding:12px;display:flex;flex-direction:column;gap:8px;border-top:1px solid #e5e7eb}
 label{display:flex;flex-direction:column;gap:2px;font-size:12px;color:#374151}
-.info{font-size:13px;color:#374151;padding:0 12px}`;
+.info{font-size:13px;color:#374151;padding:0 12px}
+.file img{display:block;max-width:100%;max-height:200px;border-radius:8px}
+.file a{color:inherit;text-decoration:underline}
+.attach button{background:transparent;color:#374151;padding:8px}`;
 }

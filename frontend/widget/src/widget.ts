@@ -9,6 +9,7 @@ import { h, show } from "./dom";
 import { strings, type Strings } from "./i18n";
 import { store } from "./storage";
 import { css } from "./style";
+import { attachButton, attachmentNode, upload, type Attachment } from "./attachments";
 
 interface Message {
   id: string;
@@ -19,6 +20,7 @@ interface Message {
   platform_id?: string | null;
   /** An agent's reply in the visitor's language, when the workspace translates. */
   translation?: { text?: string } | null;
+  content?: { attachment?: Attachment };
 }
 
 /** What the visitor reads: an agent's reply as it was sent to them (translated), else as written. */
@@ -106,6 +108,7 @@ export class Widget {
     this.foot = h(
       "div",
       { class: "foot" },
+      attachButton(t, (f) => void this.sendFile(f)),
       this.input,
       h("button", { type: "button", click: () => this.sendTyped() }, t.send),
     );
@@ -326,13 +329,34 @@ export class Widget {
       if (pending.nextElementSibling?.classList.contains("sending")) pending.nextElementSibling.remove();
       this.shown.delete(`c:${m.platform_id!.slice(7)}`);
       this.shown.set(m.id, pending);
+      this.withFile(pending, m);
       return;
     }
-    if (!this.shown.has(m.id)) this.shown.set(m.id, this.bubble(shownText(m), m.direction === "inbound"));
+    if (!this.shown.has(m.id)) this.shown.set(m.id, this.withFile(this.bubble(shownText(m), m.direction === "inbound"), m));
+  }
+
+  /** Adds a message's stored file to its bubble (attachments.ts). */
+  private withFile(el: HTMLElement, m: Message): HTMLElement {
+    const node = attachmentNode(m.content?.attachment, m.kind, this.api, this.t);
+    if (node && !el.querySelector(".file")) el.append(node);
+    return el;
+  }
+
+  /** Uploads a file, then sends it with what is typed as its caption. */
+  private async sendFile(file: File): Promise<void> {
+    const up = await upload(this.api, file);
+    if ("error" in up) {
+      this.bubble(`${this.t.notSent} ${up.error}`, true).classList.add("failed");
+      return;
+    }
+    const caption = this.input.value.trim();
+    this.input.value = "";
+    this.send(caption, { attachment_id: up.id });
+    this.render();
   }
 
   private showPending(item: Outgoing): void {
-    const el = this.bubble(String(item.body.text ?? ""), true);
+    const el = this.bubble(String(item.body.text ?? "") || (item.body.attachment_id ? "📎" : ""), true);
     this.shown.set(`c:${item.client_id}`, el);
     el.after(h("div", { class: "note sending" }, this.t.sending));
   }

@@ -15,6 +15,7 @@
     )
 )]
 
+pub mod attachments;
 pub mod channels;
 pub mod ids;
 pub mod inbound;

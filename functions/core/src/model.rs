@@ -81,9 +81,11 @@ impl MessageStatus {
     }
 }
 
-/// Media the platform holds: its URL or media id, and the mime type when known.
-/// Copying media into our own storage comes later; for now we keep the
-/// platform's reference.
+/// Media a message carries. Inbound, it starts as the platform's
+/// reference (a URL or a media id) and `state: pending`; once copied into
+/// our storage `url` is ours (`/api/attachments/{id}`) and `size`,
+/// `sha256` and the sniffed `mime_type` are recorded. Agents' and visitors'
+/// uploads are stored from the start.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Attachment {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -94,6 +96,20 @@ pub struct Attachment {
     pub mime_type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub filename: Option<String>,
+    /// Our id for the stored copy (`at_…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<crate::attachments::AttachmentState>,
+    /// Bytes, once stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// Lower-case hex SHA-256 of the stored bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Why the copy failed, or the note on a file kept as a link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// A contact card a customer shared.
@@ -233,6 +249,49 @@ impl Content {
             Content::Audio { .. } | Content::Sticker { .. } | Content::Unsupported { .. } => {
                 String::new()
             }
+        }
+    }
+
+    /// The media this message carries, if its kind carries any.
+    pub fn attachment(&self) -> Option<&Attachment> {
+        match self {
+            Content::Image { attachment, .. }
+            | Content::Audio { attachment }
+            | Content::Video { attachment, .. }
+            | Content::File { attachment, .. }
+            | Content::Sticker { attachment } => Some(attachment),
+            _ => None,
+        }
+    }
+
+    pub fn attachment_mut(&mut self) -> Option<&mut Attachment> {
+        match self {
+            Content::Image { attachment, .. }
+            | Content::Audio { attachment }
+            | Content::Video { attachment, .. }
+            | Content::File { attachment, .. }
+            | Content::Sticker { attachment } => Some(attachment),
+            _ => None,
+        }
+    }
+
+    /// A message of `kind` (`image`, `audio`, `video`, else a file) with
+    /// `attachment` and a caption where the kind has one.
+    pub fn with_attachment(kind: &str, attachment: Attachment, caption: Option<String>) -> Content {
+        match kind {
+            "image" => Content::Image {
+                attachment,
+                caption,
+            },
+            "audio" => Content::Audio { attachment },
+            "video" => Content::Video {
+                attachment,
+                caption,
+            },
+            _ => Content::File {
+                attachment,
+                caption,
+            },
         }
     }
 

@@ -17,8 +17,48 @@ pub struct Transcript {
     pub conversation: TranscriptHeader,
     /// Every message, oldest first: inbound, replies, notes, activity.
     pub messages: Vec<Message>,
+    /// Every file the messages carry, with its download link.
+    #[serde(default)]
+    pub attachments: Vec<TranscriptAttachment>,
     /// Milliseconds since the epoch.
     pub exported_at: i64,
+}
+
+/// A file of the conversation: which message carries it and where to get it
+/// (`/api/attachments/{id}` once stored; the platform's link otherwise).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TranscriptAttachment {
+    pub message_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+/// The files `messages` carry, in order.
+pub fn attachments_of(messages: &[Message]) -> Vec<TranscriptAttachment> {
+    messages
+        .iter()
+        .filter_map(|m| {
+            m.content.attachment().map(|a| TranscriptAttachment {
+                message_id: m.id.clone(),
+                id: a.id.clone(),
+                url: a.url.clone(),
+                mime_type: a.mime_type.clone(),
+                filename: a.filename.clone(),
+                size: a.size,
+                sha256: a.sha256.clone(),
+            })
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -193,6 +233,7 @@ mod tests {
     #[test]
     fn csv_has_a_header_and_a_row_per_message() {
         let t = Transcript {
+            attachments: vec![],
             conversation: TranscriptHeader {
                 id: "cv_1".into(),
                 inbox_id: "in_1".into(),

@@ -74,6 +74,10 @@ pub enum EventBody {
         message_id: String,
         translation: crate::translation::Translation,
     },
+    /// A stored message changed in place (its attachment was copied into
+    /// our storage, or the copy failed): clients replace their copy with
+    /// `message`, whole.
+    MessageUpdated { message: Message },
 }
 
 impl EventBody {
@@ -87,6 +91,7 @@ impl EventBody {
             EventBody::Labels { .. } => "labels",
             EventBody::Read { .. } => "read",
             EventBody::MessageTranslated { .. } => "message_translated",
+            EventBody::MessageUpdated { .. } => "message_updated",
         }
     }
 
@@ -95,7 +100,9 @@ impl EventBody {
     /// A visitor's stream skips them (its `seq` then jumps over them).
     pub fn is_private(&self) -> bool {
         match self {
-            EventBody::MessageCreated { message } => !message.content.leaves_switchboard(),
+            EventBody::MessageCreated { message } | EventBody::MessageUpdated { message } => {
+                !message.content.leaves_switchboard()
+            }
             EventBody::Assigned { .. }
             | EventBody::ContactUpdated { .. }
             | EventBody::Labels { .. }

@@ -16,6 +16,7 @@ fn file(id: &str, mime: Option<&str>, name: Option<&str>) -> Attachment {
         media_id: Some(id.into()),
         mime_type: mime.map(Into::into),
         filename: name.map(Into::into),
+        ..Attachment::default()
     }
 }
 

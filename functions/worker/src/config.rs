@@ -43,6 +43,9 @@ pub struct Config {
     pub telegram_base: String,
     pub session_secret: Vec<u8>,
     pub session_ttl_secs: i64,
+    /// This server's public origin (`PUBLIC_URL`), for links a platform
+    /// fetches files from (Instagram); `None` when unset.
+    pub public_url: Option<String>,
 }
 
 impl Config {
@@ -63,6 +66,9 @@ impl Config {
             telegram_base: var("TELEGRAM_API_BASE", "https://api.telegram.org"),
             session_secret: session_secret.into_bytes(),
             session_ttl_secs: var("SESSION_TTL_SECS", "604800").parse().unwrap_or(604_800),
+            public_url: Some(var("PUBLIC_URL", ""))
+                .map(|u| u.trim().trim_end_matches('/').to_string())
+                .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
         }
     }
 }

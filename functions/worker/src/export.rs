@@ -19,7 +19,9 @@ use crate::objects::internal::{ExportConversations, ExportPage};
 use crate::objects::{self, HEADER_WORKSPACE};
 use std::collections::VecDeque;
 use switchboard_core::model::Message;
-use switchboard_core::transcript::{csv_header, csv_row, TranscriptHeader};
+use switchboard_core::transcript::{
+    attachments_of, csv_header, csv_row, TranscriptAttachment, TranscriptHeader,
+};
 use worker::{Env, Method, Response};
 
 /// Messages per page read from a conversation's object.
@@ -73,6 +75,9 @@ struct Current {
     opened: bool,
     /// Messages written for it so far (commas between them).
     written: u64,
+    /// The files its messages carry, listed with their links after the
+    /// messages (JSON); small records, one per file, not the files.
+    attachments: Vec<TranscriptAttachment>,
 }
 
 /// The export's state between pulls.
@@ -207,6 +212,7 @@ impl Pager {
                             after: 0,
                             opened: false,
                             written: 0,
+                            attachments: Vec::new(),
                         })
                     }
                     None => {
@@ -309,12 +315,19 @@ impl Pager {
             }
             cur.written += 1;
         }
+        if format == Format::Json {
+            cur.attachments.extend(attachments_of(&p.messages));
+        }
     }
 
     fn finish_current(&mut self, out: &mut String) {
         if let Some(cur) = self.current.take() {
             if cur.opened && self.format == Format::Json {
-                out.push_str("]}");
+                let listed =
+                    serde_json::to_string(&cur.attachments).unwrap_or_else(|_| "[]".into());
+                out.push_str("],\"attachments\":");
+                out.push_str(&listed);
+                out.push('}');
             }
         }
     }

@@ -25,6 +25,7 @@ export class FakePlatform {
   private pages = new Map<string, { id: string; name: string }>();
   private server: http.Server;
   private n = 1;
+  private media = new Map<string, { type: string; bytes: Buffer }>();
 
   constructor() {
     this.server = http.createServer((req, res) => {
@@ -40,8 +41,17 @@ export class FakePlatform {
         }
         const rec: Recorded = { method: req.method ?? "", path: req.url ?? "", headers: req.headers, body, json };
         this.requests.push(rec);
+        const media = req.method === "GET" ? this.media.get(rec.path.split("?")[0]!) : undefined;
+        if (media) {
+          // A platform's CDN link: the file's own bytes and type.
+          res.writeHead(200, { "content-type": media.type, "content-length": String(media.bytes.length) });
+          res.end(media.bytes);
+          return;
+        }
         const forced = this.forced.shift();
-        const [status, answer] = forced ? [forced.status, forced.body] : this.answer(rec);
+        // A GET is a file download (404 when not served) unless it is a setup read (getMe, a Graph account's fields).
+        const setupRead = /\/getMe(\?|$)/.test(rec.path) || rec.path.includes("?fields=");
+        const [status, answer] = forced ? [forced.status, forced.body] : req.method === "GET" && !setupRead ? [404, { error: "no such file" }] : this.answer(rec);
         res.writeHead(status, { "content-type": "application/json" });
         res.end(JSON.stringify(answer));
       });
@@ -80,6 +90,11 @@ export class FakePlatform {
       url: String(r.json?.url ?? ""),
       secret_token: String(r.json?.secret_token ?? ""),
     }));
+  }
+
+  /** Serve `bytes` at `path`, as a Meta CDN link does (no token); other GETs are 404. */
+  serveMedia(path: string, type: string, bytes: Buffer): void {
+    this.media.set(path, { type, bytes });
   }
 
   /** Requests whose path contains `part`. */
@@ -123,6 +138,11 @@ export class FakePlatform {
         { error: { message, type: "OAuthException", code } },
       ];
       if (!this.tokens.has(token)) return graphError(401, "Invalid OAuth access token - Cannot parse access token", 190);
+      if (String(r.headers["content-type"] ?? "").startsWith("multipart/form-data")) {
+        // An attachment upload: the recipient, the attachment's type, the file.
+        const ok = ['name="recipient"', 'name="message"', 'name="filedata"; filename="'].every((p) => r.body.includes(p));
+        return ok ? [200, { recipient_id: "x", message_id: `m_file${this.n++}` }] : graphError(400, "(#100) Upload attachment failure.", 100);
+      }
       if (r.json?.messaging_product === "whatsapp") {
         if (r.json.to == null) return graphError(400, "(#100) The parameter to is required.", 100);
         return [200, { messaging_product: "whatsapp", contacts: [{ input: r.json.to, wa_id: r.json.to }], messages: [{ id: `wamid.fake${this.n++}` }] }];

@@ -219,7 +219,7 @@ fn telegram_kinds_contact_exactly_once_and_send_message() {
     let mut live = live_after(&server, &ws, &cv);
     let sent = reply(&ws, &cv, "Which order is it?");
     assert_eq!(sent["status"], "sent", "{sent}");
-    let calls = fake.requests();
+    let calls = fake.sends();
     assert_eq!(calls.len(), 1, "sent exactly once");
     assert_eq!(calls[0].method, "POST");
     assert_eq!(calls[0].path, format!("/bot{BOT_TOKEN}/sendMessage"));
@@ -278,7 +278,7 @@ fn telegram_kinds_contact_exactly_once_and_send_message() {
         .unwrap()
         .starts_with("123456789:"));
     std::thread::sleep(Duration::from_millis(300));
-    let calls = fake.requests();
+    let calls = fake.sends();
     assert_eq!(
         calls.len(),
         4,

@@ -287,7 +287,7 @@ fn whatsapp_kinds_contacts_window_outbound_and_statuses() {
         expected.len() + 3,
         "a refused reply was stored"
     );
-    assert!(fake.requests().is_empty(), "a refused reply was sent");
+    assert!(fake.sends().is_empty(), "a refused reply was sent");
 
     // A fresh customer message opens the window: the reply goes out.
     let fresh = post_meta(
@@ -303,7 +303,7 @@ fn whatsapp_kinds_contacts_window_outbound_and_statuses() {
     assert_eq!(sent["direction"], "outbound");
     let wamid = sent["platform_id"].as_str().unwrap().to_string();
     assert!(wamid.starts_with("wamid.fake"), "{sent}");
-    let calls = fake.requests();
+    let calls = fake.sends();
     assert_eq!(calls.len(), 1, "sent exactly once");
     let call = &calls[0];
     assert_eq!(call.method, "POST");
@@ -425,7 +425,7 @@ fn whatsapp_kinds_contacts_window_outbound_and_statuses() {
         .unwrap()
         .starts_with("wamid.fake"));
     std::thread::sleep(Duration::from_millis(300));
-    let calls = fake.requests();
+    let calls = fake.sends();
     assert_eq!(
         calls.len(),
         5,

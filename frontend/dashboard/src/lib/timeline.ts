@@ -104,6 +104,13 @@ export function applyEvent(s: TimelineState, e: LiveEventLike, me: string | null
       }
       break;
     }
+    case "message_updated": {
+      // A stored message changed in place (its attachment was copied, or the copy failed): take it whole.
+      const m = e.message as Message | undefined;
+      const i = m ? s.messages.findIndex((x) => x.id === m.id) : -1;
+      if (m && i >= 0) s.messages[i] = { ...s.messages[i]!, ...m, status: s.messages[i]!.status, translation: s.messages[i]!.translation ?? m.translation };
+      break;
+    }
     case "message_translated": {
       // A later translation replaces an earlier one (a retry after a failure, or one asked for).
       const m = s.messages.find((x) => x.id === e.message_id);

@@ -4,7 +4,7 @@
 import { defineStore } from "pinia";
 import type { LiveStream, LiveEvent, Frame, LiveStatus } from "@live/stream";
 import { SendQueue, type Outgoing } from "@live/send-queue";
-import { api, unwrap, rawJson, type Message } from "@api/client";
+import { api, unwrap, rawJson, uploadAttachment, type Message } from "@api/client";
 import { useSession } from "./session";
 import { useConversations } from "./conversations";
 import { openStream } from "./live";
@@ -235,6 +235,22 @@ export const useTimeline = defineStore("timeline", {
       const item = this.queue().enqueue(messagesPath(this.id), { text, kind, ...extra });
       this.t.pending.push({ client_id: item.client_id, text, kind, created_at: item.created_at });
       this.sentTick++;
+    },
+    /** Uploads `file`, then sends it as a reply with `caption` (refusals shown like a 422). */
+    async sendAttachment(file: File, caption: string) {
+      const id = this.id;
+      if (!id) return;
+      this.refusal = "";
+      try {
+        const up = await uploadAttachment(id, file);
+        if (this.id !== id) return;
+        const item = this.queue().enqueue(messagesPath(id), { attachment_id: up.id, ...(caption ? { text: caption } : {}) });
+        this.t.pending.push({ client_id: item.client_id, text: caption || up.filename, kind: "text", created_at: item.created_at });
+        this.sentTick++;
+      } catch (e) {
+        if (this.id === id) this.refusal = e instanceof Error ? e.message : String(e);
+        this.returnedText = caption;
+      }
     },
     sent(item: Outgoing, m: Message) {
       if (item.path !== messagesPath(this.id)) return;

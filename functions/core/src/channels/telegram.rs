@@ -132,6 +132,7 @@ impl File {
             media_id: Some(self.file_id),
             mime_type: self.mime_type,
             filename: self.file_name,
+            ..Attachment::default()
         }
     }
 }

@@ -171,6 +171,7 @@ impl Media {
                 media_id: self.id,
                 mime_type: self.mime_type,
                 filename: self.filename,
+                ..Attachment::default()
             },
             self.caption.filter(|c| !c.is_empty()),
         )
@@ -543,11 +544,8 @@ pub fn build_send(
             ))
         }
     };
-    let open = ctx
-        .last_inbound_ms
-        .is_some_and(|last| ctx.now_ms.saturating_sub(last) < WINDOW_MS);
-    if !open {
-        return Err("WhatsApp's 24-hour window is closed: the customer has not written in the last 24 hours, so only an approved template message can reach them now.".into());
+    if !window_open(ctx) {
+        return Err(WINDOW_CLOSED.into());
     }
     let mut body = serde_json::json!({
         "messaging_product": "whatsapp",
@@ -577,6 +575,15 @@ pub fn build_send(
         body: serde_json::to_vec(&body).unwrap_or_default(),
     })
 }
+
+/// Whether the customer wrote within the last 24 hours (free-form replies
+/// are allowed only then).
+pub(crate) fn window_open(ctx: &SendContext<'_>) -> bool {
+    ctx.last_inbound_ms
+        .is_some_and(|last| ctx.now_ms.saturating_sub(last) < WINDOW_MS)
+}
+
+pub(crate) const WINDOW_CLOSED: &str = "WhatsApp's 24-hour window is closed: the customer has not written in the last 24 hours, so only an approved template message can reach them now.";
 
 /// Reads the Cloud API's answer: `{"messages": [{"id": "wamid…"}]}` on success.
 pub fn classify(status: u16, body: &[u8]) -> SendOutcome {

@@ -103,6 +103,10 @@ struct WriteIn {
     /// The client's own id for the message, so a retry is stored once.
     #[serde(default)]
     client_id: Option<String>,
+    /// An upload of this conversation (`POST …/attachments`) to send;
+    /// `text` is then its optional caption.
+    #[serde(default)]
+    attachment_id: Option<String>,
 }
 
 /// 1 to 64 visible ASCII characters (a UUID fits).
@@ -124,8 +128,10 @@ fn check_client_id(id: Option<String>) -> ApiResult<Option<String>> {
 /// reason; transient failures are retried by the outbox). `{kind: "note",
 /// text}` stores a private note that never leaves Switchboard. `{canned:
 /// "<shortcode>"}` instead of `text` sends that canned response's text (422
-/// if the workspace has none by that shortcode). 201 with the message as it
-/// stands.
+/// if the workspace has none by that shortcode). `{attachment_id, text?}`
+/// sends an upload of this conversation (`POST …/attachments`) with `text`
+/// as its caption (422 if the conversation has no such upload). 201 with
+/// the message as it stands.
 ///
 /// With `client_id` (1 to 64 visible ASCII characters, the client's own id
 /// for the message) the write is idempotent in that conversation: a repeat
@@ -138,6 +144,32 @@ pub async fn write(mut req: Request, env: &Env, id: &str) -> ApiResult<Response>
     check_id(id)?;
     let input: WriteIn = json_body(&mut req).await?;
     let client_id = check_client_id(input.client_id)?;
+    if let Some(attachment_id) = input.attachment_id {
+        if input.kind.as_deref().is_some_and(|k| k != "text") || input.canned.is_some() {
+            return Err(ApiError::bad_request(
+                "an attachment is sent as a reply, with text as its caption",
+            ));
+        }
+        let caption = input
+            .text
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty());
+        if caption.as_ref().is_some_and(|c| c.chars().count() > 1024) {
+            return Err(ApiError::bad_request(
+                "a caption is at most 1024 characters",
+            ));
+        }
+        // The conversation's record fills in the file (422 if it has none
+        // by this id).
+        let content = Content::File {
+            attachment: switchboard_core::model::Attachment {
+                id: Some(attachment_id),
+                ..Default::default()
+            },
+            caption,
+        };
+        return send(env, &agent, id, content, client_id, input.translate).await;
+    }
     let text = match (input.text, input.canned) {
         (Some(text), None) => text,
         (None, Some(shortcode)) => {
@@ -162,11 +194,22 @@ pub async fn write(mut req: Request, env: &Env, id: &str) -> ApiResult<Response>
             )))
         }
     };
+    send(env, &agent, id, content, client_id, input.translate).await
+}
+
+async fn send(
+    env: &Env,
+    agent: &Agent,
+    id: &str,
+    content: Content,
+    client_id: Option<String>,
+    translate: Option<bool>,
+) -> ApiResult<Response> {
     let body = serde_json::to_string(&SendRequest {
         agent_id: agent.agent_id.clone(),
         content,
         client_id,
-        translate: input.translate,
+        translate,
     })
     .map_err(|e| ApiError::internal("serializing a send", e))?;
     let stub = objects::conversation_stub(env, &agent.workspace_id, id)?;

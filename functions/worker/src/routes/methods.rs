@@ -33,6 +33,8 @@ pub fn allowed(segments: &[&str]) -> &'static [&'static str] {
         ["api", "conversations", _, "language" | "events" | "live" | "export"] => &["GET"],
         ["api", "conversations", _, "read" | "erase"] => &["POST"],
         ["api", "conversations", _, "contact"] => &["PATCH"],
+        ["api", "conversations", _, "attachments"] => &["POST"],
+        ["api", "attachments", _] | ["api", "attachments", _, "link"] => &["GET"],
         ["api", "canned_responses"] => &["GET", "POST"],
         ["api", "canned_responses", _] => &["PATCH", "DELETE"],
         ["api", "audit_log" | "search" | "reports" | "live" | "feed" | "visitors" | "export"] => {
@@ -49,7 +51,8 @@ pub fn allowed(segments: &[&str]) -> &'static [&'static str] {
 pub fn widget_allowed(rest: &[&str]) -> &'static [&'static str] {
     match rest {
         [_, "config"] | ["events" | "live"] => &["GET", "OPTIONS"],
-        [_, "session"] | ["messages" | "visit" | "ticket"] => &["POST", "OPTIONS"],
+        [_, "session"] | ["messages" | "visit" | "ticket" | "attachments"] => &["POST", "OPTIONS"],
+        ["attachments", _] => &["GET", "OPTIONS"],
         _ => &[],
     }
 }

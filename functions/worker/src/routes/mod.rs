@@ -3,6 +3,7 @@
 
 mod accounts;
 mod api_keys;
+mod attachments;
 mod canned;
 mod conversation_tools;
 mod conversations;
@@ -115,6 +116,14 @@ async fn route(req: Request, env: Env) -> Result<Response> {
             conversation_tools::erase(req, &env, id).await
         }
         (Method::Get, ["api", "export"]) => export::workspace(req, &env).await,
+        // Attachments: stored files, agents' uploads.
+        (Method::Get, ["api", "attachments", id]) => attachments::serve(req, &env, id).await,
+        (Method::Get, ["api", "attachments", id, "link"]) => {
+            attachments::serve_link(req, &env, id).await
+        }
+        (Method::Post, ["api", "conversations", id, "attachments"]) => {
+            attachments::upload(req, &env, id).await
+        }
         (Method::Get, ["api", "audit_log"]) => conversation_tools::audit_log(req, &env).await,
         (Method::Get, ["api", "canned_responses"]) => canned::list(req, &env).await,
         (Method::Post, ["api", "canned_responses"]) => canned::create(req, &env).await,

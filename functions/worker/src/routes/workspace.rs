@@ -37,7 +37,8 @@ pub async fn get(req: Request, env: &Env) -> ApiResult<Response> {
 /// The settings Switchboard itself reads are checked before they are kept:
 /// `time_zone` (an IANA name the runtime knows: reports' days) and
 /// `business_hours` (the widget's shape: `{time_zone, weekly: [{day, from,
-/// to}]}`, the hours a new website inbox starts with).
+/// to}]}`, the hours a new website inbox starts with) and the attachment
+/// size limit.
 fn check_setting(key: &str, value: &serde_json::Value) -> ApiResult<()> {
     match key {
         "time_zone" => {
@@ -61,6 +62,9 @@ fn check_setting(key: &str, value: &serde_json::Value) -> ApiResult<()> {
                 ));
             }
         }
+        k if k == switchboard_core::attachments::SETTING_MAX_MB => {
+            switchboard_core::attachments::check_max_mb(value).map_err(ApiError::bad_request)?;
+        }
         _ => {}
     }
     Ok(())
@@ -82,7 +86,8 @@ struct WorkspaceIn {
 
 /// # `PATCH /api/workspace` `{name?, settings?, translation?, language?}`
 /// Admins only. `settings` is a JSON object merged key by key (null
-/// removes a key), at most 16 KiB. `translation` chooses the provider
+/// removes a key), at most 16 KiB; `settings.attachment_max_mb` (1 to 100)
+/// is the attachments' size limit. `translation` chooses the provider
 /// (off by default): `{"provider": "libretranslate", "url", "api_key"?,
 /// "daily_quota_chars"?}`, `{"provider": "workers-ai",
 /// "daily_quota_chars"?}` or `{"provider": "off"}`; the API key is

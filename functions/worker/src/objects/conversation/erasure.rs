@@ -1,5 +1,5 @@
 //! Erasing the contact (GDPR): this object's storage at once, then the
-//! workspace's index, search and feed, and the audit entry, retried by the
+//! conversation's files in R2, the workspace's index, search and feed, and the audit entry, retried by the
 //! alarm until done.
 
 use super::*;
@@ -69,12 +69,13 @@ impl ConversationObject {
             at: i64,
             index_done: i64,
             audit_done: i64,
+            attachments_done: i64,
         }
         let pending = self
             .sql
             .exec(
                 "SELECT conversation_id, workspace_id, actor_id, audit_id, at, index_done, \
-                 audit_done FROM erasure WHERE one = 1",
+                 audit_done, attachments_done FROM erasure WHERE one = 1",
                 None,
             )
             .and_then(|c| c.to_array::<Pending>());
@@ -88,6 +89,22 @@ impl ConversationObject {
                 return false;
             }
         };
+        if p.attachments_done == 0 {
+            let prefix = switchboard_core::attachments::conversation_prefix(
+                &p.workspace_id,
+                &p.conversation_id,
+            );
+            if let Err(e) = crate::r2::delete_prefix(&self.env, &prefix).await {
+                worker::console_error!(
+                    "conversation object: deleting the erased conversation's files failed (will retry): {}",
+                    e.reason
+                );
+                return false;
+            }
+            let _ = self
+                .sql
+                .exec("UPDATE erasure SET attachments_done = 1", None);
+        }
         if p.index_done == 0 {
             let forgotten = async {
                 let stub = crate::objects::workspace_stub(&self.env, &p.workspace_id)?;

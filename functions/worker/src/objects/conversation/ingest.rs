@@ -204,14 +204,17 @@ impl ConversationObject {
             // An echo was sent by the business from another tool.
             Direction::Outbound => MessageStatus::Sent,
         };
+        let mut content = m.content;
+        let channel = self.conversation()?.map(|c| c.channel).unwrap_or_default();
+        let queued = self.prepare_inbound(&channel, conversation_id, &mut content)?;
         let message = Message {
             id: format!("msg_{seq}"),
             conversation_id: conversation_id.to_string(),
             seq,
             direction: m.direction,
-            kind: m.content.kind().to_string(),
-            text: m.content.text(),
-            content: m.content,
+            kind: content.kind().to_string(),
+            text: content.text(),
+            content,
             platform_id: Some(m.platform_id),
             status,
             error: None,
@@ -228,6 +231,11 @@ impl ConversationObject {
         if !self.insert_message(&message, None, sent_at)? {
             return Ok(false);
         }
+        // Copied from the platform by the alarm, after this answer.
+        if let Some((id, source)) = queued {
+            self.queue_fetch(&id, &message.id, &source, now)?;
+        }
+        self.link_upload(&message.content, &message.id);
         // WhatsApp's 24-hour window runs from when the customer wrote;
         // fall back to receipt time.
         let wrote_at = (m.direction == Direction::Inbound).then(|| sent_at.unwrap_or(now));

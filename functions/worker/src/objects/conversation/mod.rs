@@ -24,11 +24,12 @@
 //! - `POST /open` — a website visitor's session: creates the row, no event.
 //! - `POST /translate` — translates a stored message on request;
 //!   `GET`/`PATCH /language` — the customer's language (see `translate`).
+//! - `POST /attachments` — records an upload the worker put in R2.
 //! - `POST /erase` — deletes all of its storage and closes its sockets,
 //!   then has the workspace forget the conversation and records the audit
 //!   entry; both are retried by the alarm until done.
 //!
-//! The alarm drives the outbox's retries, reopens a snoozed conversation
+//! The alarm copies inbound attachments into R2 (`attachments`), drives the outbox's retries, reopens a snoozed conversation
 //! when its time comes, finishes an erasure, and keeps the workspace index
 //! current (a failed notification is retried, never lost).
 //!
@@ -39,6 +40,7 @@
 //! count, sent with the index updates), `tools` (status, assignment,
 //! labels, contact edits, export) and `erasure`.
 
+mod attachments;
 mod erasure;
 mod index;
 mod ingest;
@@ -108,6 +110,13 @@ CREATE INDEX IF NOT EXISTS messages_by_seq ON messages(seq);
 CREATE INDEX IF NOT EXISTS outbox ON messages(next_attempt_at) WHERE status = 'pending';
 CREATE TABLE IF NOT EXISTS reads (reader TEXT PRIMARY KEY, read_seq INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS contact_edits (field TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS attachments (
+  id TEXT PRIMARY KEY, message_id TEXT, state TEXT NOT NULL, source TEXT,
+  content_type TEXT, size INTEGER, sha256 TEXT, filename TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0, due INTEGER, error TEXT, platform_media TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS attachments_due ON attachments(due) WHERE due IS NOT NULL;
 CREATE TABLE IF NOT EXISTS erasure (
   one INTEGER PRIMARY KEY CHECK (one = 1),
   conversation_id TEXT NOT NULL, workspace_id TEXT NOT NULL, actor_id TEXT NOT NULL,
@@ -126,7 +135,7 @@ const SCHEMA: Schema = Schema {
 };
 
 /// Columns added after the first release, for objects created before them.
-const ADDED_COLUMNS: [(&str, &str, &str); 8] = [
+const ADDED_COLUMNS: [(&str, &str, &str); 9] = [
     // Labels arrived after the first release's objects had their table.
     ("conversation", "labels", "TEXT NOT NULL DEFAULT '[]'"),
     ("conversation", "snoozed_until", "INTEGER"),
@@ -146,6 +155,8 @@ const ADDED_COLUMNS: [(&str, &str, &str); 8] = [
         "translate_attempts",
         "INTEGER NOT NULL DEFAULT 0",
     ),
+    // Erasure deletes the conversation's files in R2 (attachments).
+    ("erasure", "attachments_done", "INTEGER NOT NULL DEFAULT 0"),
 ];
 
 /// Indexes on added columns, made once those columns exist.
@@ -329,6 +340,7 @@ impl DurableObject for ConversationObject {
             (Method::Post, "/labels/rewrite") => self.rewrite_labels(&mut req).await,
             (Method::Get, "/export") => self.export(&req),
             (Method::Post, "/erase") => self.erase(&mut req).await,
+            (Method::Post, "/attachments") => self.record_upload(&mut req).await,
             (Method::Post, "/open") => self.open_for_visitor(&mut req).await,
             (Method::Post, "/translate") => self.translate_on_request(&mut req).await,
             (Method::Get, "/language") => self.get_language(&req),
@@ -354,7 +366,9 @@ impl DurableObject for ConversationObject {
         }
         self.retry_outbox(now).await;
         let index_ok = self.notify_index().await;
-        // After the index: a slow provider never holds the list back.
+        // After the index: a slow platform or provider never holds the
+        // list back.
+        self.fetch_attachments(now).await;
         self.translate_inbound(now).await;
         self.schedule_alarm(if index_ok && erasure_ok {
             None

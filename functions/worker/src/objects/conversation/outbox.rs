@@ -9,10 +9,18 @@ impl ConversationObject {
     /// or sent again (409 if it names a different message).
     pub(super) async fn write(&self, req: &mut Request) -> Answer {
         let conv = self.conversation_for(req)?;
-        let body: SendRequest = req
+        let mut body: SendRequest = req
             .json()
             .await
             .map_err(|e| ApiError::bad_request(format!("message body: {e}")))?;
+        // A file is named by its upload's id; the record fills in the rest.
+        if let Some(a) = body.content.attachment() {
+            let id =
+                a.id.clone()
+                    .ok_or_else(|| ApiError::bad_request("an attachment must be uploaded first"))?;
+            let caption = body.content.text();
+            body.content = self.stored_content(&id, (!caption.is_empty()).then_some(caption))?;
+        }
         if let Some(stored) = self.repeat_of(&conv, &body)? {
             return json(200, &stored).map_err(ApiError::from);
         }
@@ -64,15 +72,16 @@ impl ConversationObject {
             // WhatsApp window, a kind it lacks): nothing is stored.
             let config = Config::from_env(&self.env);
             let key = format!("{}/{}", conv.id, message.id);
-            inbox
-                .settings
-                .build_send(
-                    &send_context(&config, &conv, now, &key),
-                    &conv.contact(),
-                    &translate::sent_content(&message.content, message.translation.as_ref()),
-                    None,
-                )
-                .map_err(|reason| ApiError::new(422, reason))?;
+            let ctx = send_context(&config, &conv, now, &key);
+            let sent = translate::sent_content(&message.content, message.translation.as_ref());
+            match attachments::stored_attachment_id(&sent) {
+                Some(_) => self.check_media_send(inbox, &ctx, &conv, &sent),
+                None => inbox
+                    .settings
+                    .build_send(&ctx, &conv.contact(), &sent, None)
+                    .map(|_| ()),
+            }
+            .map_err(|reason| ApiError::new(422, reason))?;
         }
         if !self.insert_message(&message, leaves.then_some(now + SEND_LEASE_MS), None)? {
             return Err(ApiError::internal(
@@ -80,6 +89,7 @@ impl ConversationObject {
                 "the insert conflicted after the client_id check",
             ));
         }
+        self.link_upload(&message.content, &message.id);
         self.write_conversation(
             "UPDATE conversation SET updated_at = ? WHERE one = 1",
             vec![int(now)],
@@ -181,23 +191,27 @@ impl ConversationObject {
                 let content: Option<Content> = serde_json::from_str::<Content>(&row.content)
                     .ok()
                     .map(|c| translate::sent_content(&c, translation.as_ref()));
-                match content.map(|c| {
-                    inbox.settings.build_send(
-                        &send_context(&config, conv, now, &key),
-                        &conv.contact(),
-                        &c,
-                        row.reply_to.as_deref(),
-                    )
-                }) {
+                let ctx = send_context(&config, conv, now, &key);
+                match content {
                     None => SendOutcome::Failed {
                         error: "stored content is unreadable".into(),
                     },
-                    Some(Err(reason)) => SendOutcome::Failed { error: reason },
-                    Some(Ok(request)) => match platform::send(&request, SEND_TIMEOUT).await {
-                        Ok((status, body)) => {
-                            inbox.settings.classify_request(&request, status, &body)
-                        }
-                        Err(reason) => SendOutcome::Retry { reason },
+                    Some(c) => match attachments::stored_attachment_id(&c) {
+                        Some(id) => self.send_media(conv, &inbox, &ctx, &c, id).await,
+                        None => match inbox.settings.build_send(
+                            &ctx,
+                            &conv.contact(),
+                            &c,
+                            row.reply_to.as_deref(),
+                        ) {
+                            Err(reason) => SendOutcome::Failed { error: reason },
+                            Ok(request) => match platform::send(&request, SEND_TIMEOUT).await {
+                                Ok((status, body)) => {
+                                    inbox.settings.classify_request(&request, status, &body)
+                                }
+                                Err(reason) => SendOutcome::Retry { reason },
+                            },
+                        },
                     },
                 }
             }

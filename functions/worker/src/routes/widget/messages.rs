@@ -18,7 +18,12 @@ const MESSAGES_PER_ADDRESS: i64 = 60;
 
 #[derive(Deserialize)]
 struct MessageIn {
+    #[serde(default)]
     text: String,
+    /// An upload of this conversation (`POST /api/widget/attachments`);
+    /// `text` is then its optional caption.
+    #[serde(default)]
+    attachment_id: Option<String>,
     /// The widget's own id for the message: a retry with the same id is
     /// stored once.
     client_id: Option<String>,
@@ -34,8 +39,9 @@ struct MessageIn {
     offline: bool,
 }
 
-/// # `POST /api/widget/messages` `{text, client_id?, name?, email?, language?, offline?}`
-/// The visitor writes. Stored in the conversation before the 201; a retry
+/// # `POST /api/widget/messages` `{text, attachment_id?, client_id?, name?, email?, language?, offline?}`
+/// The visitor writes (`attachment_id`: an upload, `text` its caption).
+/// Stored in the conversation before the 201; a retry
 /// with the same `client_id` is stored once. `offline: true` (the
 /// leave-a-message form; `email` required) marks the conversation offline
 /// for agents. 429 with `Retry-After` past 20 a minute per visitor or 60
@@ -44,9 +50,29 @@ pub async fn write(mut req: Request, env: &Env, cors: &Cors) -> ApiResult<Respon
     let v = visitor(&req, env, cors, None).await?;
     let input: MessageIn = json_body(&mut req).await?;
     let text = input.text.trim().to_string();
-    if text.is_empty() || text.chars().count() > 4096 {
-        return Err(ApiError::bad_request("text must be 1 to 4096 characters"));
-    }
+    let content = match input.attachment_id {
+        Some(id) => {
+            if text.chars().count() > 1024 {
+                return Err(ApiError::bad_request(
+                    "a caption is at most 1024 characters",
+                ));
+            }
+            // The conversation's record fills in the file (422 if none).
+            Content::File {
+                attachment: switchboard_core::model::Attachment {
+                    id: Some(id),
+                    ..Default::default()
+                },
+                caption: (!text.is_empty()).then_some(text),
+            }
+        }
+        None => {
+            if text.is_empty() || text.chars().count() > 4096 {
+                return Err(ApiError::bad_request("text must be 1 to 4096 characters"));
+            }
+            Content::Text { text }
+        }
+    };
     let client_id = match input.client_id {
         Some(c) if !c.is_empty() && c.len() <= 64 => c,
         Some(_) => {
@@ -93,7 +119,7 @@ pub async fn write(mut req: Request, env: &Env, cors: &Cors) -> ApiResult<Respon
             contact,
             platform_id: format!("widget:{client_id}"),
             direction: Direction::Inbound,
-            content: Content::Text { text },
+            content,
             reply_to: None,
             timestamp_ms: now_ms(),
         })],
@@ -105,6 +131,10 @@ pub async fn write(mut req: Request, env: &Env, cors: &Cors) -> ApiResult<Respon
         objects::internal_request(Method::Post, "/ingest", Some(body), &[])?,
     )
     .await?;
+    // A refusal of ours (an unknown attachment_id) reaches the visitor.
+    if (400..500).contains(&answer.status_code()) {
+        return Ok(answer);
+    }
     if answer.status_code() != 200 {
         return Err(ApiError::internal(
             "conversation object refused a widget message",

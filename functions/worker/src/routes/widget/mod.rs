@@ -10,9 +10,11 @@
 //! rate-limited per visitor and per address (429 with `Retry-After`).
 //!
 //! One module per concern: `session` (sessions and the public config),
-//! `messages` (writing, events, the socket), `visit` (page views,
+//! `messages` (writing, events, the socket), `files` (uploads and stored
+//! files), `visit` (page views,
 //! heartbeats, availability and business hours).
 
+mod files;
 mod messages;
 mod session;
 mod visit;
@@ -69,6 +71,8 @@ pub async fn handle(req: Request, env: &Env, rest: &[&str]) -> worker::Result<Re
         (Method::Get, ["live"]) => messages::live(req, env, &cors).await,
         (Method::Post, ["ticket"]) => messages::ticket(req, env, &cors).await,
         (Method::Post, ["visit"]) => visit::visit(req, env, &cors).await,
+        (Method::Post, ["attachments"]) => files::upload(req, env, &cors).await,
+        (Method::Get, ["attachments", id]) => files::serve(req, env, &cors, id).await,
         (method, rest) => match super::methods::widget_allowed(rest) {
             [] => Err(ApiError::not_found("widget route")),
             allowed => Err(super::methods::not_allowed(method.as_ref(), allowed)),

@@ -78,6 +78,7 @@ test("the guide can be skipped and opened again from settings", async ({ page, s
   await page.getByRole("link", { name: "Skip the guide" }).click();
   await expect(page).toHaveURL(`${server.base}/`);
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" }).click();
+  await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Inboxes" }).click();
   await expect(page).toHaveURL(/\/settings\/inboxes$/);
   await expect(page.getByText("No inboxes yet.", { exact: false })).toBeVisible();
   await page.getByRole("link", { name: "Open the setup guide" }).click();

@@ -4,7 +4,9 @@
 # huge numbers and strings, unicode — against a real worker on local workerd,
 # with a signed-up workspace's token. Fails on any 5xx, any answer that does
 # not match the schema (status, content type, body), or a server that is not
-# alive and still serving the fuzzer's workspace afterwards.
+# alive and still serving the fuzzer's workspace afterwards. Then the same
+# with another workspace's token and the first one's ids: nothing of the
+# first readable in any answer, nothing of it changed.
 #
 # Bounded: FUZZ_EXAMPLES generated cases per operation (default 8) and a
 # fixed seed, so a run is reproducible and takes about a minute.
@@ -76,6 +78,39 @@ schemathesis --config-file "$state/schemathesis.toml" run schema/openapi.yaml \
   --no-color \
   --report junit --report-dir "$report" \
   || status=$?
+
+# The same operations again with another workspace's token, still handed
+# the first workspace's real ids: nothing of the first may be readable in
+# any answer (tests/fuzz/foreign_checks.py), and nothing of it may change.
+stranger="$(curl -fsS -X POST "$base/api/signup" -H 'content-type: application/json' \
+  -d '{"workspace":"Stranger","name":"Stranger","email":"stranger@example.com","password":"stranger-password-1"}' \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')"
+before="$(python3 tests/fuzz/snapshot.py "$base" "$token")"
+PYTHONPATH="$root/tests/fuzz" SCHEMATHESIS_HOOKS=foreign_checks \
+FUZZ_FOREIGN_MARKERS="hello there|second customer|unicode ✓|Fuzz Owner|fuzz@example.com|Hello!" \
+schemathesis --config-file "$state/schemathesis.toml" run schema/openapi.yaml \
+  --url "$base" \
+  --header "Authorization: Bearer $stranger" \
+  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,nothing_of_another_workspace \
+  --max-examples "${FUZZ_FOREIGN_EXAMPLES:-4}" \
+  --seed "$seed" \
+  --phases examples,coverage,fuzzing \
+  --workers 2 \
+  --request-timeout 40 \
+  --suppress-health-check all \
+  --generation-database none \
+  --exclude-path /api/logout \
+  --exclude-path /api/me/password \
+  --exclude-path-regex '/live$' \
+  --no-color \
+  --report junit --report-dir "$report/foreign" \
+  || status=$?
+after="$(python3 tests/fuzz/snapshot.py "$base" "$token")"
+if [ "$before" != "$after" ]; then
+  echo "fuzz: another workspace's requests changed the first workspace:" >&2
+  diff <(echo "$before" | python3 -m json.tool) <(echo "$after" | python3 -m json.tool) | head -40 >&2 || true
+  status=1
+fi
 
 # Alive, and the fuzzer's workspace still served: nothing refused changed it.
 if ! curl -fsS "$base/healthz" >/dev/null; then

@@ -41,6 +41,15 @@ fn defused(text: &str) -> String {
     }
 }
 
+/// Waits until the workspace's list shows `psid`'s last message: the range
+/// export walks that list, which trails the conversations by moments.
+fn indexed(ws: &Workspace, psid: &str, last: &str) {
+    ws.api.wait_for_conversations(|l| {
+        l.iter()
+            .any(|c| c["contact"]["external_id"] == psid && c["last_message"]["text"] == last)
+    });
+}
+
 fn get_text(api: &Api, path: &str) -> String {
     let a = api.get(path);
     assert_eq!(a.status, 200, "{path}: {}", a.text);
@@ -87,6 +96,9 @@ fn thousands_of_messages_export_complete_ordered_and_escaped() {
         conversation_of(&ws, "psid-c"),
     );
     let expected_a: Vec<String> = (0..3000).map(|i| text_of("psid-a", i)).collect();
+    indexed(&ws, "psid-a", &text_of("psid-a", 2999));
+    indexed(&ws, "psid-b", &text_of("psid-b", 4));
+    indexed(&ws, "psid-c", &text_of("psid-c", 2));
 
     // One conversation, JSON: every message once, in seq order (six pages).
     let t: Value = serde_json::from_str(&get_text(
@@ -214,8 +226,7 @@ fn the_workspace_export_is_for_admins_and_walled() {
     // Another workspace's export holds none of this one's conversations.
     let other = messenger_workspace(&server, "export-walls-other");
     deliver(&other, "psid-o", 0..2);
-    // The range export walks the workspace's index, which trails the webhook.
-    conversation_of(&other, "psid-o");
+    indexed(&other, "psid-o", &text_of("psid-o", 1));
     let theirs = get_text(&other.api, "/api/export?from=0");
     let cv = conversation_of(&ws, "psid-w");
     assert!(

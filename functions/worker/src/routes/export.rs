@@ -58,7 +58,10 @@ pub async fn conversation(req: Request, env: &Env, id: &str) -> ApiResult<Respon
 /// conversation (ordered by id), oldest first within each, as a download.
 /// JSON: `{from, to, exported_at, conversations: [{conversation, messages}]}`;
 /// CSV: the conversation export's columns after `conversation_id`.
-/// Streamed page by page: 100,000 messages export in bounded memory. Each
+/// Streamed page by page: 100,000 messages export in bounded memory. The
+/// conversations come from the workspace's list, which trails each
+/// conversation by moments, so a message stored in the last moments before
+/// the export may be missing from a range that ends now. Each
 /// export is recorded in the audit log (`export_workspace`, with its range
 /// and format) before the first byte is sent.
 pub async fn workspace(req: Request, env: &Env) -> ApiResult<Response> {

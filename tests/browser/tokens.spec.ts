@@ -59,8 +59,10 @@ test("the dashboard's sockets and long-polls carry no token in their URLs", asyn
   const tickets = urls.sockets.map((u) => new URL(u).searchParams.get("ticket"));
   expect(tickets.every((t) => !!t)).toBe(true);
   expect(new Set(tickets).size).toBe(tickets.length);
-  // No cookie carries the token either.
-  expect((await page.context().cookies()).map((c) => c.name)).not.toContain("sb_session");
+  // No cookie carries the token to the API or a socket: only stored files' path gets one (an <img> sends no header).
+  const cookies = await page.context().cookies();
+  expect(cookies.map((c) => c.name)).not.toContain("sb_session");
+  for (const c of cookies.filter((c) => c.name === "sb_files")) expect([c.path, c.sameSite]).toEqual(["/api/attachments", "Strict"]);
   expectNoToken(urls.all, [...(await storedTokens(page)), workspace.token]);
 });
 

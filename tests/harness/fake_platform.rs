@@ -310,6 +310,10 @@ fn base_of(r: &Recorded) -> String {
 /// Media downloads, lookups and uploads, answered as each platform does;
 /// `None` for everything else.
 fn media_answer(r: &Recorded, g: &Shared, base: &str, counter: &AtomicU64) -> Option<Reply> {
+    // getMe and a Graph account's fields are setup reads, not downloads.
+    if is_setup(r) {
+        return None;
+    }
     let path = r.path.split('?').next().unwrap_or_default();
     let bearer = r
         .header("authorization")

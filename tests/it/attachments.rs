@@ -376,10 +376,18 @@ fn inbound_media_on_every_channel_is_kept_in_r2_and_served_inert() {
     }
     // The dashboard's cookie is enough for an <img>.
     let resp = ureq::get(&c.server.url(&urls[0].0))
-        .set("cookie", &format!("sb_session={token}"))
+        .set("cookie", &format!("sb_files={token}"))
         .call()
         .unwrap();
     assert_eq!(resp.status(), 200);
+    // That cookie opens stored files and nothing else.
+    let elsewhere = ureq::get(&c.server.url("/api/conversations"))
+        .set("cookie", &format!("sb_files={token}"))
+        .call();
+    assert!(
+        matches!(elsewhere, Err(ureq::Error::Status(401, _))),
+        "the files cookie must not authenticate the API"
+    );
 
     // Another workspace's agent: 404, whatever it guesses.
     let other = messenger_workspace(&c.server, "files-other");

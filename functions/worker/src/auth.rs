@@ -4,8 +4,11 @@
 //! A session token is taken from `Authorization: Bearer` or `?token=`
 //! (server-side WebSocket clients). Browsers open sockets with a ticket
 //! instead ([`socket_caller`], `tickets.rs`), so no long-lived token is
-//! ever in a URL, and no cookie: a cookie would ride along on a socket a
-//! hostile page opens. Its MAC and expiry are checked, then D1
+//! ever in a URL, and no cookie reaches a socket or the API: a cookie would
+//! ride along on a socket a hostile page opens. The one exception is
+//! [`file_caller`]: an `<img>` cannot send a header, so stored files also
+//! take the `sb_files` cookie, which the dashboard scopes to
+//! `Path=/api/attachments` and `SameSite=Strict`. Its MAC and expiry are checked, then D1
 //! confirms the agent still exists, the token's version is current
 //! (password change, role change, removal) and its session is not revoked
 //! (logout). An API key (`sbk_…`) is looked up by its hash; a `read` key
@@ -93,6 +96,40 @@ pub async fn authenticate(req: &Request, config: &Config, db: &D1Database) -> Ap
     let token = bearer(req).or_else(|| query(req, "token")).ok_or_else(|| {
         ApiError::unauthorized("missing token: send Authorization: Bearer <token>")
     })?;
+    authenticate_token(req, config, db, token).await
+}
+
+/// The cookie that carries a session token to `/api/attachments` only.
+const FILES_COOKIE: &str = "sb_files";
+
+fn files_cookie(req: &Request) -> Option<String> {
+    let header = req.headers().get("cookie").ok().flatten()?;
+    header.split(';').find_map(|pair| {
+        let (name, value) = pair.trim().split_once('=')?;
+        (name == FILES_COOKIE && !value.is_empty()).then(|| value.to_string())
+    })
+}
+
+/// The caller of a stored file's URL: any credential [`caller`] takes, or
+/// the `sb_files` cookie (what an `<img>` in the dashboard sends).
+pub async fn file_caller(req: &Request, env: &Env) -> ApiResult<Agent> {
+    if bearer(req).is_some() || query(req, "token").is_some() {
+        return caller(req, env).await.map(|(agent, _)| agent);
+    }
+    let token = files_cookie(req).ok_or_else(|| {
+        ApiError::unauthorized("missing token: send Authorization: Bearer <token>")
+    })?;
+    let config = Config::from_env(env);
+    let database = db::database(env)?;
+    authenticate_token(req, &config, &database, token).await
+}
+
+async fn authenticate_token(
+    req: &Request,
+    config: &Config,
+    db: &D1Database,
+    token: String,
+) -> ApiResult<Agent> {
     if token.starts_with(API_KEY_PREFIX) {
         return authenticate_key(req, db, &token).await;
     }

@@ -10,12 +10,18 @@ const TRANSPORT_KEY = "sb.transport";
 
 /**
  * Sockets open with single-use tickets (api/client.ts), so no cookie carries
- * the token any more; this clears one an older version of the page set.
+ * the token to them. An `<img>` of a stored file cannot send a header,
+ * though: `sb_files` carries the token to `/api/attachments` alone (its
+ * Path), same-site only, so it never rides along on a socket or any other
+ * route. This also clears the cookie an older version of the page set.
  */
-function clearOldCookie(): void {
+function setFilesCookie(token: string | null): void {
   if (typeof document === "undefined") return;
   const secure = location.protocol === "https:" ? "; Secure" : "";
   document.cookie = `sb_session=; Path=/api; Max-Age=0; SameSite=Strict${secure}`;
+  document.cookie = token
+    ? `sb_files=${token}; Path=/api/attachments; SameSite=Strict${secure}`
+    : `sb_files=; Path=/api/attachments; Max-Age=0; SameSite=Strict${secure}`;
 }
 
 function savedTransport(): TransportChoice {
@@ -42,7 +48,7 @@ export const useSession = defineStore("session", {
   actions: {
     init() {
       setToken(this.token);
-      clearOldCookie();
+      setFilesCookie(this.token);
     },
     setTransport(t: TransportChoice) {
       this.transport = t;
@@ -53,6 +59,7 @@ export const useSession = defineStore("session", {
       this.expired = false;
       storage.set(TOKEN_KEY, token);
       setToken(token);
+      setFilesCookie(token);
     },
     async login(email: string, password: string) {
       const r = await unwrap(api.POST("/api/login", { body: { email, password } }));
@@ -97,7 +104,7 @@ export const useSession = defineStore("session", {
       this.me = null;
       storage.remove(TOKEN_KEY);
       setToken(null);
-      clearOldCookie();
+      setFilesCookie(null);
     },
     /** The server answered 401: the session expired or was revoked. */
     expire() {

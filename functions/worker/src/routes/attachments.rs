@@ -18,11 +18,12 @@ use worker::{Env, Headers, Method, Request, Response};
 
 /// # `GET /api/attachments/{id}`
 /// The stored file, streamed from R2, for an agent of its workspace (the
-/// dashboard's `sb_session` cookie lets an `<img>` load it). 404 for any
+/// dashboard's `sb_files` cookie, scoped to this path, lets an `<img>`
+/// load it). 404 for any
 /// id the workspace does not hold. `Content-Type` is the stored (sniffed)
 /// type; `inline` only for images, audio and video.
 pub async fn serve(req: Request, env: &Env, id: &str) -> ApiResult<Response> {
-    let agent = caller(&req, env).await?;
+    let agent = crate::auth::file_caller(&req, env).await?;
     let conversation = att::conversation_of(id).ok_or_else(|| ApiError::not_found("attachment"))?;
     serve_object(
         env,

@@ -5,6 +5,7 @@ import path from "node:path";
 import fs from "node:fs";
 import { WorkerServer } from "./support/server";
 import { FakePlatform } from "./support/fake-platform";
+import { CustomerSite } from "./support/customer-site";
 import { signUp, Workspace, BOT_TOKEN, PAGE_ID, PAGE_TOKEN, WA_TOKEN } from "./support/workspace";
 
 export { expect };
@@ -14,7 +15,7 @@ export const screenshotDir = path.join(__dirname, "artifacts/screenshots");
 
 export const test = base.extend<
   { workspace: Workspace; shot: (page: Page, name: string) => Promise<void> },
-  { fake: FakePlatform; server: WorkerServer }
+  { fake: FakePlatform; server: WorkerServer; site: CustomerSite }
 >({
   fake: [
     async ({}, use) => {
@@ -35,6 +36,16 @@ export const test = base.extend<
       server.stop();
     },
     { scope: "worker", timeout: 120_000 },
+  ],
+  // A business's website on its own origin that embeds the widget (started only by the tests that ask for it).
+  site: [
+    async ({ server }, use) => {
+      const site = new CustomerSite(server.base);
+      await site.start();
+      await use(site);
+      await site.stop();
+    },
+    { scope: "worker" },
   ],
   workspace: async ({ server }, use) => {
     await use(await signUp(server.base));

@@ -2,22 +2,10 @@
 // their sockets with single-use tickets and long-poll with headers, so
 // neither the session token nor the visitor token is ever in a request URL
 // (proxy logs, history), over WebSocket or HTTP.
-import { test as base, expect, type Workspace } from "./fixtures";
+import { test, expect, type Workspace } from "./fixtures";
 import type { Page } from "@playwright/test";
-import { CustomerSite } from "./support/customer-site";
 import { logIn, messageWithText } from "./support/dashboard";
 
-const test = base.extend<{}, { site: CustomerSite }>({
-  site: [
-    async ({ server }, use) => {
-      const site = new CustomerSite(server.base);
-      await site.start();
-      await use(site);
-      await site.stop();
-    },
-    { scope: "worker" },
-  ],
-});
 
 /** Every URL the page requests, sockets included. */
 function recordUrls(page: Page): { all: string[]; sockets: string[] } {

@@ -2,22 +2,10 @@
 // a caption, sees it in the timeline (loaded through the session cookie),
 // and the visitor on the customer's page sees the same image in the widget
 // (fetched with the visitor's token, shown despite the page's strict CSP).
-import { test as base, expect, type Workspace } from "../fixtures";
-import { CustomerSite } from "../support/customer-site";
+import { test, expect, type Workspace } from "../fixtures";
 import { logIn, messageWithText } from "../support/dashboard";
 import { PAGE_ID } from "../support/workspace";
 
-const test = base.extend<{}, { site: CustomerSite }>({
-  site: [
-    async ({ server }, use) => {
-      const site = new CustomerSite(server.base);
-      await site.start();
-      await use(site);
-      await site.stop();
-    },
-    { scope: "worker" },
-  ],
-});
 
 /** A 2×2 red PNG. */
 const PNG = Buffer.from(

@@ -5,25 +5,15 @@
 // a provider that is down delays and loses nothing and the message says why.
 import { test as base, expect, type Workspace } from "../fixtures";
 import { logIn, messageWithText } from "../support/dashboard";
-import { CustomerSite } from "../support/customer-site";
 import { FakeTranslate } from "../support/fake-translate";
 
-const test = base.extend<{ translate: FakeTranslate }, { site: CustomerSite }>({
+const test = base.extend<{ translate: FakeTranslate }>({
   translate: async ({}, use) => {
     const f = new FakeTranslate();
     await f.start();
     await use(f);
     await f.stop();
   },
-  site: [
-    async ({ server }, use) => {
-      const site = new CustomerSite(server.base);
-      await site.start();
-      await use(site);
-      await site.stop();
-    },
-    { scope: "worker" },
-  ],
 });
 
 async function turnOn(ws: Workspace, tr: FakeTranslate): Promise<void> {

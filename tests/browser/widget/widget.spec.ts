@@ -3,21 +3,9 @@
 // agents over WebSocket and long-poll, is monitored, is reached first by an
 // agent, leaves a message when nobody is there, and cannot flood.
 import crypto from "node:crypto";
-import { test as base, expect, WIDGET_IDENTITY_SECRET, type Workspace } from "../fixtures";
+import { test, expect, WIDGET_IDENTITY_SECRET, type Workspace } from "../fixtures";
 import type { BrowserContext, Page } from "@playwright/test";
-import { CustomerSite } from "../support/customer-site";
 
-const test = base.extend<{}, { site: CustomerSite }>({
-  site: [
-    async ({ server }, use) => {
-      const site = new CustomerSite(server.base);
-      await site.start();
-      await use(site);
-      await site.stop();
-    },
-    { scope: "worker" },
-  ],
-});
 
 const inboxOf = (ws: Workspace) => ws.inboxes.widget!.id;
 

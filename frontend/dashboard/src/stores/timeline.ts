@@ -237,14 +237,15 @@ export const useTimeline = defineStore("timeline", {
       this.sentTick++;
     },
     /** Uploads `file`, then sends it as a reply with `caption` (refusals shown like a 422). */
-    async sendAttachment(file: File, caption: string) {
+    /** `extra` as for `send`: `{translate: false}` sends the caption as written. */
+    async sendAttachment(file: File, caption: string, extra: { translate?: boolean } = {}) {
       const id = this.id;
       if (!id) return;
       this.refusal = "";
       try {
         const up = await uploadAttachment(id, file);
         if (this.id !== id) return;
-        const item = this.queue().enqueue(messagesPath(id), { attachment_id: up.id, ...(caption ? { text: caption } : {}) });
+        const item = this.queue().enqueue(messagesPath(id), { attachment_id: up.id, ...(caption ? { text: caption } : {}), ...extra });
         this.t.pending.push({ client_id: item.client_id, text: caption || up.filename, kind: "text", created_at: item.created_at });
         this.sentTick++;
       } catch (e) {

@@ -9,7 +9,9 @@ cd "$root"
 export PATH="$HOME/.cargo/bin:$PATH"
 export CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_SEND_METRICS=false
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Each step says when it starts, so a slow one is easy to see.
+started=$SECONDS
+step() { printf '\n\033[1m== %s\033[0m (at %d s)\n' "$*" "$((SECONDS - started))"; }
 
 step "setup"
 bash scripts/setup.sh
@@ -49,3 +51,4 @@ step "browser tests (Chromium)"
 rm -rf tests/browser/artifacts
 SWITCHBOARD_SKIP_BUILD=1 node_modules/.bin/playwright test --config tests/browser/playwright.config.ts
 echo "screenshots: tests/browser/artifacts/screenshots"
+echo "all tests passed in $((SECONDS - started)) s"

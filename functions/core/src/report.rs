@@ -170,6 +170,38 @@ pub fn nearest_rank(n: i64, p: i64) -> i64 {
     ((n * p) + 99) / 100
 }
 
+impl Durations {
+    /// The count, median and 90th percentile of durations sorted ascending.
+    pub fn of_sorted(sorted: &[i64]) -> Durations {
+        let n = i64::try_from(sorted.len()).unwrap_or(i64::MAX);
+        let pick = |p: i64| {
+            usize::try_from(nearest_rank(n, p) - 1)
+                .ok()
+                .and_then(|i| sorted.get(i).copied())
+        };
+        Durations {
+            count: n,
+            median_ms: pick(50),
+            p90_ms: pick(90),
+            histogram: None,
+        }
+    }
+
+    /// The same, with how many fall in each bin of [`HISTOGRAM_BOUNDS_MS`].
+    pub fn with_histogram(sorted: &[i64]) -> Durations {
+        let mut bins = vec![0; HISTOGRAM_BOUNDS_MS.len() + 1];
+        for ms in sorted {
+            if let Some(b) = bins.get_mut(histogram_bin(*ms)) {
+                *b += 1;
+            }
+        }
+        Durations {
+            histogram: Some(bins),
+            ..Durations::of_sorted(sorted)
+        }
+    }
+}
+
 /// `YYYY-MM-DD` → days since 1970-01-01; `None` for anything else.
 pub fn parse_date(s: &str) -> Option<i64> {
     let mut parts = s.split('-');
@@ -356,6 +388,20 @@ mod tests {
         ] {
             assert_eq!(parse_date(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn durations_pick_nearest_ranks_and_fill_every_bin() {
+        assert_eq!(Durations::of_sorted(&[]), Durations::default());
+        let ms: Vec<i64> = (1..=10).map(|i| i * 1000).collect();
+        let d = Durations::of_sorted(&ms);
+        assert_eq!(
+            (d.count, d.median_ms, d.p90_ms),
+            (10, Some(5000), Some(9000))
+        );
+        let h = Durations::with_histogram(&[0, 59_999, 60_000, 3_600_000, 90_000_000]);
+        assert_eq!(h.histogram, Some(vec![2, 1, 0, 0, 1, 0, 1]));
+        assert_eq!(h.median_ms, Some(60_000));
     }
 
     #[test]

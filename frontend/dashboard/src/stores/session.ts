@@ -7,6 +7,9 @@ import { storage } from "../lib/storage";
 
 const TOKEN_KEY = "sb.token";
 const TRANSPORT_KEY = "sb.transport";
+// Kept across a reload: the session can end (a 401 to a background call) just
+// before the agent reloads, and the login screen must still say why.
+const EXPIRED_KEY = "sb.expired";
 
 /**
  * Sockets open with single-use tickets (api/client.ts), so no cookie carries
@@ -37,7 +40,7 @@ export const useSession = defineStore("session", {
     inboxes: [] as Inbox[],
     transport: savedTransport(),
     /** Set when the server said the session is over; the login screen explains it. */
-    expired: false,
+    expired: storage.get(EXPIRED_KEY) === "1",
   }),
   getters: {
     loggedIn: (s) => !!s.token,
@@ -57,6 +60,7 @@ export const useSession = defineStore("session", {
     adopt(token: string) {
       this.token = token;
       this.expired = false;
+      storage.remove(EXPIRED_KEY);
       storage.set(TOKEN_KEY, token);
       setToken(token);
       setFilesCookie(token);
@@ -111,6 +115,7 @@ export const useSession = defineStore("session", {
       if (!this.token) return;
       this.clear();
       this.expired = true;
+      storage.set(EXPIRED_KEY, "1");
     },
     agentName(id: string | null | undefined): string {
       if (!id) return "";

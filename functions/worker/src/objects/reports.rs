@@ -10,7 +10,6 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use switchboard_core::report::{
     slot_of, Durations, GroupBy, ReportAnswer, ReportFact, ReportQuery, ReportRow,
-    HISTOGRAM_BOUNDS_MS,
 };
 use switchboard_core::wire::ConversationSummary;
 use worker::SqlStorage;
@@ -169,9 +168,9 @@ fn buckets_cte(q: &ReportQuery) -> String {
 
 /// `GET /report`'s answer from the rollups.
 pub fn answer(sql: &SqlStorage, q: &ReportQuery) -> Result<ReportAnswer, ApiError> {
-    let (Some(first), Some(last)) = (q.buckets.first(), q.buckets.last()) else {
+    if q.buckets.is_empty() {
         return Err(ApiError::bad_request("a report needs at least one bucket"));
-    };
+    }
     let cte = buckets_cte(q);
     // The row key: the bucket for days, else the dimension's column.
     let key = match q.group_by {
@@ -192,137 +191,81 @@ pub fn answer(sql: &SqlStorage, q: &ReportQuery) -> Result<ReportAnswer, ApiErro
             );
         }
     }
-    let span = format!("(VALUES (0, {}, {}))", first.start, last.end);
+    let counts = format!(
+        "{cte} SELECT {key} AS g, SUM(r.opened) AS opened, SUM(r.resolved) AS resolved, \
+         SUM(r.messages_in) AS messages_in, SUM(r.messages_out) AS messages_out \
+         FROM b JOIN report_slots r ON r.slot >= b.s AND r.slot < b.e GROUP BY g"
+    );
+    #[derive(Deserialize)]
+    struct CountRow {
+        g: String,
+        opened: i64,
+        resolved: i64,
+        messages_in: i64,
+        messages_out: i64,
+    }
+    let found = sql
+        .exec(&counts, None)
+        .and_then(|c| c.to_array::<CountRow>())
+        .map_err(sql_err("summing report counts"))?;
     let mut totals = ReportRow::default();
-    for (cte, key, into_totals) in [
-        (cte.clone(), key, false),
-        (format!("WITH b(i, s, e) AS {span}"), "''", true),
-    ] {
-        let counts = format!(
-            "{cte} SELECT {key} AS g, SUM(r.opened) AS opened, SUM(r.resolved) AS resolved, \
-             SUM(r.messages_in) AS messages_in, SUM(r.messages_out) AS messages_out \
-             FROM b JOIN report_slots r ON r.slot >= b.s AND r.slot < b.e GROUP BY g"
-        );
-        #[derive(Deserialize)]
-        struct CountRow {
-            g: String,
-            opened: i64,
-            resolved: i64,
-            messages_in: i64,
-            messages_out: i64,
-        }
-        // The buckets tile the range, so the totals' counts are the rows'
-        // sums (below): one scan of the rollup, not two.
-        let found = if into_totals {
-            Vec::new()
-        } else {
-            sql.exec(&counts, None)
-                .and_then(|c| c.to_array::<CountRow>())
-                .map_err(sql_err("summing report counts"))?
-        };
-        for c in found {
-            let row = row_for(&mut rows, q, &c.g);
-            row.conversations_opened = c.opened;
-            row.conversations_resolved = c.resolved;
-            row.messages_in = c.messages_in;
-            row.messages_out = c.messages_out;
-        }
-        // Nearest-rank picks from each group's durations gathered in order
-        // (an aggregate's ORDER BY, so the order is the rule, not luck):
-        // one sort and an array lookup, about 3× cheaper than ranking every
-        // row with window functions (measured at 10,000 conversations).
-        let times = format!(
-            "{cte}, t AS (SELECT {key} AS g, r.kind, r.ms FROM b JOIN report_times r \
-             ON r.at >= b.s AND r.at < b.e), \
-             agg AS (SELECT g, kind, COUNT(*) AS n, json_group_array(ms ORDER BY ms) AS a \
-             FROM t GROUP BY g, kind) \
-             SELECT g, kind, n, \
-             json_extract(a, '$[' || ((n * 50 + 99) / 100 - 1) || ']') AS median, \
-             json_extract(a, '$[' || ((n * 90 + 99) / 100 - 1) || ']') AS p90 FROM agg"
-        );
-        #[derive(Deserialize)]
-        struct TimeRow {
-            g: String,
-            kind: String,
-            n: i64,
-            median: Option<i64>,
-            p90: Option<i64>,
-        }
-        let found = sql
-            .exec(&times, None)
-            .and_then(|c| c.to_array::<TimeRow>())
-            .map_err(sql_err("ranking report times"))?;
-        for t in found {
-            let row = if into_totals {
-                &mut totals
-            } else {
-                row_for(&mut rows, q, &t.g)
-            };
-            let d = Durations {
-                count: t.n,
-                median_ms: t.median,
-                p90_ms: t.p90,
-                histogram: None,
-            };
-            match t.kind.as_str() {
-                FIRST_RESPONSE => row.first_response = d,
-                RESOLUTION => row.resolution = d,
-                _ => {}
+    for c in found {
+        let row = row_for(&mut rows, q, &c.g);
+        row.conversations_opened = c.opened;
+        row.conversations_resolved = c.resolved;
+        row.messages_in = c.messages_in;
+        row.messages_out = c.messages_out;
+        // The buckets tile the range, so the totals are the rows' sums.
+        totals.conversations_opened += c.opened;
+        totals.conversations_resolved += c.resolved;
+        totals.messages_in += c.messages_in;
+        totals.messages_out += c.messages_out;
+    }
+    // Each group's durations come sorted by SQLite (an aggregate's ORDER
+    // BY, so the order is the rule, not luck) as one JSON array; the ranks
+    // are picked here. The totals are the union of the groups (the buckets
+    // tile the range), so one scan of the durations answers both and the
+    // histogram: measured about 1.5× faster at 1M messages than ranking the
+    // totals and counting the bins in SQL as well.
+    let times = format!(
+        "{cte} SELECT {key} AS g, r.kind AS kind, json_group_array(r.ms ORDER BY r.ms) AS a \
+         FROM b JOIN report_times r ON r.at >= b.s AND r.at < b.e GROUP BY g, r.kind"
+    );
+    #[derive(Deserialize)]
+    struct TimeRow {
+        g: String,
+        kind: String,
+        a: String,
+    }
+    let found = sql
+        .exec(&times, None)
+        .and_then(|c| c.to_array::<TimeRow>())
+        .map_err(sql_err("ranking report times"))?;
+    let (mut all_first, mut all_resolution) = (Vec::new(), Vec::new());
+    for t in found {
+        let sorted: Vec<i64> = serde_json::from_str(&t.a)
+            .map_err(|e| ApiError::internal("reading a group's report times", e))?;
+        let row = row_for(&mut rows, q, &t.g);
+        match t.kind.as_str() {
+            FIRST_RESPONSE => {
+                row.first_response = Durations::of_sorted(&sorted);
+                all_first.extend(sorted);
             }
+            RESOLUTION => {
+                row.resolution = Durations::of_sorted(&sorted);
+                all_resolution.extend(sorted);
+            }
+            _ => {}
         }
     }
-    let (first_response, resolution) = histograms(sql, first.start, last.end)?;
-    totals.first_response.histogram = Some(first_response);
-    totals.resolution.histogram = Some(resolution);
-    for r in rows.values() {
-        totals.conversations_opened += r.conversations_opened;
-        totals.conversations_resolved += r.conversations_resolved;
-        totals.messages_in += r.messages_in;
-        totals.messages_out += r.messages_out;
-    }
+    all_first.sort_unstable();
+    all_resolution.sort_unstable();
+    totals.first_response = Durations::with_histogram(&all_first);
+    totals.resolution = Durations::with_histogram(&all_resolution);
     Ok(ReportAnswer {
         rows: rows.into_values().collect(),
         totals,
     })
-}
-
-/// How many first responses and resolutions in `[start, end)` fall in each
-/// bin of `HISTOGRAM_BOUNDS_MS` (every bin present, zeros included).
-fn histograms(sql: &SqlStorage, start: i64, end: i64) -> Result<(Vec<i64>, Vec<i64>), ApiError> {
-    let cases: Vec<String> = HISTOGRAM_BOUNDS_MS
-        .iter()
-        .enumerate()
-        .map(|(i, b)| format!("WHEN ms < {b} THEN {i}"))
-        .collect();
-    let query = format!(
-        "SELECT kind, CASE {} ELSE {} END AS bin, COUNT(*) AS n FROM report_times \
-         WHERE at >= ? AND at < ? GROUP BY kind, bin",
-        cases.join(" "),
-        HISTOGRAM_BOUNDS_MS.len()
-    );
-    #[derive(Deserialize)]
-    struct BinRow {
-        kind: String,
-        bin: i64,
-        n: i64,
-    }
-    let found = sql
-        .exec(&query, vec![int(start), int(end)])
-        .and_then(|c| c.to_array::<BinRow>())
-        .map_err(sql_err("counting report times into bins"))?;
-    let bins = HISTOGRAM_BOUNDS_MS.len() + 1;
-    let (mut first, mut resolution) = (vec![0; bins], vec![0; bins]);
-    for r in found {
-        let into = match r.kind.as_str() {
-            FIRST_RESPONSE => &mut first,
-            RESOLUTION => &mut resolution,
-            _ => continue,
-        };
-        if let Some(n) = usize::try_from(r.bin).ok().and_then(|b| into.get_mut(b)) {
-            *n += r.n;
-        }
-    }
-    Ok((first, resolution))
 }
 
 /// Day and hour rows sort by bucket (the index, zero-padded), the others

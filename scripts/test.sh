@@ -42,7 +42,8 @@ SWITCHBOARD_SKIP_BUILD=1 cargo test --workspace --exclude switchboard-worker --l
 step "soak, 30 seconds (counts only: nothing lost, duplicated or out of order)"
 # The same code as the 10-minute soak (docs/BENCHMARKS.md), with the kill
 # and restart halfway; no timing assertions.
-SWITCHBOARD_SKIP_BUILD=1 cargo run --release --locked -p switchboard-bench -- --soak --soak-seconds 30 --check
+# The dev profile: its dependencies are the tests', already built.
+SWITCHBOARD_SKIP_BUILD=1 cargo run --locked -p switchboard-bench -- --soak --soak-seconds 30 --check
 
 step "API fuzzer (Schemathesis on schema/openapi.yaml)"
 bash tests/fuzz/api.sh

@@ -825,11 +825,34 @@ pub fn run(mut proc: Proc, o: &SoakOptions) -> bool {
         .map(|(t, r)| format!("{t:.0}s:{r:.0}"))
         .collect();
     println!("  workerd RSS over time (MiB): {}", line.join(" "));
+    if !o.check {
+        // Every client has gone: memory held for live sockets and warm
+        // objects should come back as the runtime evicts the idle objects.
+        println!(
+            "  workerd RSS after every client left (MiB): {}",
+            cooldown(&proc)
+        );
+    }
     println!(
         "  (sent/acked count a message at its writer; delivered/lost count it on every stream of its conversation; agent-feed lost = gaps in the gapless feed)"
     );
     println!("soak: lost+duplicated+out_of_order = {broken}");
     broken == 0
+}
+
+/// workerd's resident memory every 15 s for two minutes with no client.
+fn cooldown(proc: &Proc) -> String {
+    let started = Instant::now();
+    let mut line = Vec::new();
+    loop {
+        let at = started.elapsed().as_secs();
+        line.push(format!("{at}s:{:.0}", proc.workerd_rss_mib()));
+        if at >= 120 {
+            break;
+        }
+        std::thread::sleep(Duration::from_secs(15));
+    }
+    line.join(" ")
 }
 
 fn missing_total(

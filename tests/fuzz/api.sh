@@ -82,9 +82,7 @@ schemathesis --config-file "$state/schemathesis.toml" run schema/openapi.yaml \
 # The same operations again with another workspace's token, still handed
 # the first workspace's real ids: nothing of the first may be readable in
 # any answer (tests/fuzz/foreign_checks.py), and nothing of it may change.
-stranger="$(curl -fsS -X POST "$base/api/signup" -H 'content-type: application/json' \
-  -d '{"workspace":"Stranger","name":"Stranger","email":"stranger@example.com","password":"stranger-password-1"}' \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')"
+stranger="$(python3 tests/fuzz/stranger.py "$base")"
 before="$(python3 tests/fuzz/snapshot.py "$base" "$token")"
 PYTHONPATH="$root/tests/fuzz" SCHEMATHESIS_HOOKS=foreign_checks \
 FUZZ_FOREIGN_MARKERS="hello there|second customer|unicode ✓|Fuzz Owner|fuzz@example.com|Hello!" \

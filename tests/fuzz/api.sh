@@ -9,7 +9,7 @@
 # first readable in any answer, nothing of it changed.
 #
 # Bounded: FUZZ_EXAMPLES generated cases per operation (default 8) and a
-# fixed seed, so a run is reproducible and takes about a minute.
+# fixed seed, so a run is reproducible and takes about a minute (both passes).
 #   bash tests/fuzz/api.sh            (after scripts/build.sh)
 #   FUZZ_EXAMPLES=50 FUZZ_SEED=7 bash tests/fuzz/api.sh
 set -euo pipefail
@@ -85,7 +85,7 @@ schemathesis --config-file "$state/schemathesis.toml" run schema/openapi.yaml \
 stranger="$(python3 tests/fuzz/stranger.py "$base")"
 before="$(python3 tests/fuzz/snapshot.py "$base" "$token")"
 PYTHONPATH="$root/tests/fuzz" SCHEMATHESIS_HOOKS=foreign_checks \
-FUZZ_FOREIGN_MARKERS="hello there|second customer|unicode ✓|Fuzz Owner|fuzz@example.com|Hello!" \
+FUZZ_FOREIGN_MARKERS="hello there|second customer|unicode ✓|Fuzz Owner|fuzz@example.com|Greetings from the fuzz desk" \
 schemathesis --config-file "$state/schemathesis.toml" run schema/openapi.yaml \
   --url "$base" \
   --header "Authorization: Bearer $stranger" \

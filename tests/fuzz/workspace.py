@@ -56,7 +56,7 @@ for n, payload in enumerate([
         "x-switchboard-timestamp": ts, "x-switchboard-signature": "sha256=" + sig,
     })
 
-canned = call("POST", "/api/canned_responses", {"shortcode": "hi", "text": "Hello!"}, token)
+canned = call("POST", "/api/canned_responses", {"shortcode": "hi", "text": "Greetings from the fuzz desk"}, token)
 
 # The index trails the conversations by a moment.
 conversations = []

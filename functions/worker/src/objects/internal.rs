@@ -71,7 +71,7 @@ impl IngestResult {
     }
 
     /// An object's answer to `/ingest`: from its header.
-    pub fn from_answer(resp: &worker::Response) -> Option<IngestResult> {
+    pub fn from_answer(resp: &web_sys::Response) -> Option<IngestResult> {
         resp.headers()
             .get(Self::HEADER)
             .ok()

@@ -137,9 +137,8 @@ pub async fn write(mut req: Request, env: &Env, cors: &Cors) -> ApiResult<Respon
             answer.status(),
         ));
     }
-    let stored = IngestResult::from_answer(&answer).ok_or_else(|| {
-        ApiError::internal("reading an ingest answer", "no counts in its header")
-    })?;
+    let stored = IngestResult::from_answer(&answer)
+        .ok_or_else(|| ApiError::internal("reading an ingest answer", "no counts in its header"))?;
     if input.offline {
         let body = serde_json::json!({ "conversation_id": v.conversation_id }).to_string();
         let ws = objects::workspace_stub(env, &v.workspace_id)?;

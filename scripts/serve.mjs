@@ -13,6 +13,11 @@
 // Unlike `wrangler dev` it never picks up a `.dev.vars` by itself, so the
 // tests and the bench cannot be changed by a developer's local secrets.
 // It never builds: run scripts/build.sh first. Stops on SIGTERM/SIGINT.
+//
+// Profiling: SWITCHBOARD_INSPECTOR_PORT=9229 opens the devtools inspector on
+// that port, for Switchboard's own wrangler.toml only (the bench's floor runs
+// through this script too and is left as is); bench/profile.mjs reads a CPU
+// profile from it. The inspector traces every subrequest, so measure without.
 import { unstable_startWorker } from "wrangler";
 import os from "node:os";
 import path from "node:path";
@@ -44,6 +49,8 @@ for (let i = 0; i < args.length; i++) {
   }
 }
 
+const inspectorPort =
+  config === path.join(root, "wrangler.toml") ? Number(process.env.SWITCHBOARD_INSPECTOR_PORT || 0) : 0;
 process.env.SWITCHBOARD_SKIP_BUILD = "1";
 const worker = await unstable_startWorker({
   config,
@@ -52,7 +59,7 @@ const worker = await unstable_startWorker({
   envFiles: envFiles.length ? envFiles : [os.devNull],
   dev: {
     server: { hostname: ip, port },
-    inspector: false,
+    inspector: inspectorPort ? { port: inspectorPort } : false,
     persist,
     watch: false,
     liveReload: false,

@@ -85,6 +85,30 @@ pub fn forward_request(
     )?)
 }
 
+/// The hot path's object call: `POST path` with `body` as text and no
+/// headers, straight through the runtime's `Request` and the stub's `fetch`
+/// (no `worker::Request`/`worker::Response` around them, which read the
+/// method, URL, headers and cf of each back across the boundary). The
+/// answer is the runtime's `Response`: read its status and headers; its
+/// body only if the route has one.
+pub async fn post_lean(stub: Stub, path: &str, body: &str) -> ApiResult<web_sys::Response> {
+    use wasm_bindgen::{JsCast, JsValue};
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(body));
+    let req = web_sys::Request::new_with_str_and_init(&format!("https://object{path}"), &init)
+        .map_err(|e| ApiError::internal("building an object call", format!("{e:?}")))?;
+    let object: worker::worker_sys::DurableObject = stub.into_rpc();
+    let promise = object
+        .fetch_with_request(&req)
+        .map_err(|e| ApiError::internal("calling a Durable Object", format!("{e:?}")))?;
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map_err(|e| ApiError::internal("calling a Durable Object", format!("{e:?}")))?
+        .dyn_into::<web_sys::Response>()
+        .map_err(|_| ApiError::internal("calling a Durable Object", "not a Response"))
+}
+
 /// Calls an object and hands back its answer as is.
 pub async fn call(stub: &Stub, req: Request) -> ApiResult<Response> {
     stub.fetch_with_request(req)

@@ -43,19 +43,41 @@ pub fn accept(state: &State, identity: &SocketIdentity) -> worker::Result<(WebSo
     Ok((pair.server, response))
 }
 
-/// Sends `frame` to every socket of the object. A socket that fails is
-/// closing; it is dropped by the runtime.
-pub fn broadcast(state: &State, frame: &str) {
-    for ws in state.get_websockets() {
-        let _ = ws.send_with_str(frame);
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// A runtime WebSocket, for `send` with a string already in JS: one
+    /// frame is copied out of wasm once, not once per socket.
+    #[wasm_bindgen(extends = js_sys::Object)]
+    type JsSocket;
+
+    #[wasm_bindgen(method, catch, js_name = send)]
+    fn send_js_string(
+        this: &JsSocket,
+        data: &js_sys::JsString,
+    ) -> std::result::Result<(), wasm_bindgen::JsValue>;
+}
+
+/// Sends `frame` to each of `sockets`, converted to a JS string once. A
+/// socket that fails is closing; it is dropped by the runtime.
+fn send_all(sockets: Vec<WebSocket>, frame: &str) {
+    if sockets.is_empty() {
+        return;
     }
+    let frame = js_sys::JsString::from(frame);
+    for ws in &sockets {
+        let socket: &web_sys::WebSocket = ws.as_ref();
+        let _ = wasm_bindgen::JsCast::unchecked_ref::<JsSocket>(socket).send_js_string(&frame);
+    }
+}
+
+/// Sends `frame` to every socket of the object.
+pub fn broadcast(state: &State, frame: &str) {
+    send_all(state.get_websockets(), frame);
 }
 
 /// Sends `frame` to the sockets tagged `tag` (a role or an id) only.
 pub fn broadcast_to(state: &State, tag: &str, frame: &str) {
-    for ws in state.get_websockets_with_tag(tag) {
-        let _ = ws.send_with_str(frame);
-    }
+    send_all(state.get_websockets_with_tag(tag), frame);
 }
 
 /// Sends every event after `since` on `ws`, page by page. Called in the

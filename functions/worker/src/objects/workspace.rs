@@ -249,9 +249,12 @@ impl WorkspaceObject {
     /// `POST /index`: indexes new messages for search, then upserts the
     /// summary unless the index already holds a newer one, and pushes it.
     async fn index(&self, req: &mut Request) -> Answer {
-        let update: IndexUpdate = req
-            .json()
+        // Text, then serde_json (not `Request::json`'s serde_wasm_bindgen walk).
+        let body = req
+            .text()
             .await
+            .map_err(|e| ApiError::bad_request(format!("index body: {e}")))?;
+        let update: IndexUpdate = serde_json::from_str(&body)
             .map_err(|e| ApiError::bad_request(format!("index body: {e}")))?;
         let summary = update.summary;
         // Facts carry their own progress mark: a later page of the same

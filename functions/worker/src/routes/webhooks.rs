@@ -15,7 +15,7 @@ use switchboard_core::channels::{Channel, Headers};
 use switchboard_core::ids::{conversation_id, is_id};
 use switchboard_core::inbound::InboundEvent;
 use switchboard_core::verify::constant_time_eq;
-use worker::{Env, Method, Request, Response};
+use worker::{Env, Request, Response};
 
 /// The largest webhook body accepted: WhatsApp sends up to 3 MB; anything
 /// above 4 MiB gets 413.
@@ -130,20 +130,16 @@ pub(super) async fn store(
                 events,
             })
             .map_err(|e| ApiError::internal("serializing an ingest", e))?;
-            let mut resp = objects::call(
-                &stub,
-                objects::internal_request(Method::Post, "/ingest", Some(body), &[])?,
-            )
-            .await?;
-            if resp.status_code() != 200 {
+            let resp = objects::post_lean(stub, "/ingest", &body).await?;
+            if resp.status() != 200 {
                 return Err(ApiError::internal(
                     "conversation object refused an ingest",
-                    resp.status_code(),
+                    resp.status(),
                 ));
             }
-            resp.json::<IngestResult>()
-                .await
-                .map_err(|e| ApiError::internal("reading an ingest answer", e))
+            IngestResult::from_answer(&resp).ok_or_else(|| {
+                ApiError::internal("reading an ingest answer", "no counts in its header")
+            })
         }
     });
     let mut total = IngestResult::default();

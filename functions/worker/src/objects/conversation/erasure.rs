@@ -42,6 +42,7 @@ impl ConversationObject {
                 ],
             )
             .map_err(sql_err("recording an erasure"))?;
+        self.erasure_pending.set(Some(true));
         for ws in self.state.get_websockets() {
             let _ = ws.close(Some(1000), Some("conversation erased"));
         }
@@ -71,6 +72,9 @@ impl ConversationObject {
             audit_done: i64,
             attachments_done: i64,
         }
+        if self.erasure_pending.get() == Some(false) {
+            return true;
+        }
         let pending = self
             .sql
             .exec(
@@ -82,7 +86,10 @@ impl ConversationObject {
         let p = match pending {
             Ok(rows) => match rows.into_iter().next() {
                 Some(p) => p,
-                None => return true,
+                None => {
+                    self.erasure_pending.set(Some(false));
+                    return true;
+                }
             },
             Err(e) => {
                 worker::console_error!("conversation object: reading an erasure failed: {e}");
@@ -167,7 +174,9 @@ impl ConversationObject {
                 return false;
             }
         }
-        let _ = self.sql.exec("DELETE FROM erasure", None);
+        if self.sql.exec("DELETE FROM erasure", None).is_ok() {
+            self.erasure_pending.set(Some(false));
+        }
         true
     }
 }

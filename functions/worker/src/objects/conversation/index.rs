@@ -208,13 +208,12 @@ impl ConversationObject {
         let stub = crate::objects::workspace_stub(&self.env, workspace_id)?;
         let body = serde_json::to_string(update)
             .map_err(|e| ApiError::internal("serializing an index update", e))?;
-        let req = crate::objects::internal_request(Method::Post, "/index", Some(body), &[])?;
-        let resp = crate::objects::call(&stub, req).await?;
-        if resp.status_code() == 200 {
+        let resp = crate::objects::post_lean(stub, "/index", &body).await?;
+        if resp.status() == 200 {
             Ok(())
         } else {
             Err(ApiError::new(
-                resp.status_code(),
+                resp.status(),
                 "workspace index refused the update",
             ))
         }

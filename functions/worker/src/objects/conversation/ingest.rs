@@ -54,9 +54,13 @@ impl ConversationObject {
 
     /// `POST /ingest`.
     pub(super) async fn ingest(&self, req: &mut Request) -> Answer {
-        let mut body: IngestRequest = req
-            .json()
+        // Text, then serde_json: `Request::json` parses into a JS object
+        // and walks it with serde_wasm_bindgen, field by field.
+        let text = req
+            .text()
             .await
+            .map_err(|e| ApiError::bad_request(format!("ingest body: {e}")))?;
+        let mut body: IngestRequest = serde_json::from_str(&text)
             .map_err(|e| ApiError::bad_request(format!("ingest body: {e}")))?;
         let events = std::mem::take(&mut body.events);
         let now = now_ms();
@@ -107,7 +111,13 @@ impl ConversationObject {
         if result.stored + result.updated > 0 {
             self.schedule_index().await;
         }
-        json(200, &result).map_err(ApiError::from)
+        // The counts in a header for the callers of this version, which
+        // never read the body; the same as JSON for a caller of the version
+        // before, still running for a moment during a deploy.
+        let resp = json(200, &result)?;
+        resp.headers()
+            .set(IngestResult::HEADER, &result.to_header())?;
+        Ok(resp)
     }
 
     pub(super) fn create_conversation(

@@ -219,6 +219,9 @@ pub struct ConversationObject {
     /// `seq`, once they exist (they never change): the reports' anchors.
     first_inbound: Cell<Option<(i64, i64)>>,
     first_reply: Cell<Option<i64>>,
+    /// `Some(false)` once the alarm found no erasure to finish (only
+    /// `/erase` records one); `None` until read. Spares every alarm a read.
+    erasure_pending: Cell<Option<bool>>,
 }
 
 #[derive(Clone, Deserialize)]
@@ -323,6 +326,7 @@ impl DurableObject for ConversationObject {
             indexed_at: Cell::new(0),
             first_inbound: Cell::new(None),
             first_reply: Cell::new(None),
+            erasure_pending: Cell::new(None),
         }
     }
 

@@ -126,25 +126,19 @@ pub async fn write(mut req: Request, env: &Env, cors: &Cors) -> ApiResult<Respon
     })
     .map_err(|e| ApiError::internal("serializing a widget message", e))?;
     let stub = objects::conversation_stub(env, &v.workspace_id, &v.conversation_id)?;
-    let mut answer = objects::call(
-        &stub,
-        objects::internal_request(Method::Post, "/ingest", Some(body), &[])?,
-    )
-    .await?;
+    let answer = objects::post_lean(stub, "/ingest", &body).await?;
     // A refusal of ours (an unknown attachment_id) reaches the visitor.
-    if (400..500).contains(&answer.status_code()) {
-        return Ok(answer);
+    if (400..500).contains(&answer.status()) {
+        return Ok(answer.into());
     }
-    if answer.status_code() != 200 {
+    if answer.status() != 200 {
         return Err(ApiError::internal(
             "conversation object refused a widget message",
-            answer.status_code(),
+            answer.status(),
         ));
     }
-    let stored: IngestResult = answer
-        .json()
-        .await
-        .map_err(|e| ApiError::internal("reading an ingest answer", e))?;
+    let stored = IngestResult::from_answer(&answer)
+        .ok_or_else(|| ApiError::internal("reading an ingest answer", "no counts in its header"))?;
     if input.offline {
         let body = serde_json::json!({ "conversation_id": v.conversation_id }).to_string();
         let ws = objects::workspace_stub(env, &v.workspace_id)?;

@@ -9,62 +9,35 @@ webhook (text, an image, a batch), so list, history and search answers carry
 real rows for Schemathesis to check against the schema.
 """
 
-import hashlib
-import hmac
 import json
 import sys
-import time
-import urllib.request
+
+from fuzz_api import call as call_at, conversations_once_listed, post_signed, signed_up_with_api_inbox
 
 BASE = sys.argv[1]
 SECRET = "fuzz-api-secret"
 
 
-def call(method, path, body=None, token=None, headers=None, raw=None):
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    req = urllib.request.Request(BASE + path, data=data, method=method)
-    req.add_header("content-type", "application/json")
-    if token:
-        req.add_header("authorization", "Bearer " + token)
-    for k, v in (headers or {}).items():
-        req.add_header(k, v)
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.loads(r.read() or b"null")
+def call(method, path, body=None, token=None):
+    return call_at(BASE, method, path, body, token)
 
 
-token = call("POST", "/api/signup", {
-    "workspace": "Fuzz", "name": "Fuzz Owner",
-    "email": "fuzz@example.com", "password": "fuzz-password-1",
-})["token"]
-api = call("POST", "/api/inboxes", {
-    "channel": "api", "name": "API",
-    "settings": {"secret": SECRET, "callback_url": "http://127.0.0.1:9/callback"},
-}, token)
+token, api = signed_up_with_api_inbox(BASE, "Fuzz", "Fuzz Owner", "fuzz@example.com", "fuzz-password-1", SECRET)
 call("POST", "/api/inboxes", {"channel": "widget", "name": "Site", "settings": {}}, token)
 
-for n, payload in enumerate([
+for payload in [
     {"id": "fz-1", "contact": {"id": "c-1", "name": "Ada"}, "text": "hello there"},
     {"id": "fz-2", "contact": {"id": "c-1"}, "kind": "image",
      "attachment": {"url": "https://files.example.com/r.png", "mime_type": "image/png"}},
     {"messages": [{"id": "fz-3", "contact": {"id": "c-2"}, "text": "second customer"},
                   {"id": "fz-4", "contact": {"id": "c-3", "name": "Émile 名前"}, "text": "unicode ✓"}]},
-]):
-    body = json.dumps(payload).encode()
-    ts = str(int(time.time()))
-    sig = hmac.new(SECRET.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
-    call("POST", f"/webhooks/api/{api['id']}", raw=body, headers={
-        "x-switchboard-timestamp": ts, "x-switchboard-signature": "sha256=" + sig,
-    })
+]:
+    post_signed(BASE, api["id"], SECRET, payload)
 
 canned = call("POST", "/api/canned_responses", {"shortcode": "hi", "text": "Greetings from the fuzz desk"}, token)
 
 # The index trails the conversations by a moment.
-conversations = []
-for _ in range(100):
-    conversations = [c["id"] for c in call("GET", "/api/conversations?status=all", token=token)["conversations"]]
-    if len(conversations) >= 3:
-        break
-    time.sleep(0.1)
+conversations = conversations_once_listed(BASE, token, 3)
 
 
 def ids(name, values, regex, param, extra=""):

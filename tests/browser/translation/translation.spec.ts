@@ -113,6 +113,8 @@ test.describe("a visitor whose browser speaks German", () => {
     const agent = await browser.newContext({ locale: "en-US", viewport: { width: 1280, height: 800 } });
     const dash = await agent.newPage();
     await logIn(dash, workspace);
+    // Online once the feed socket is open, not when the inbox shows.
+    await expect(dash.getByRole("status").filter({ hasText: "Live" }).first()).toBeVisible();
     await page.goto(site.page(workspace.inboxes.widget!.id));
     await page.getByRole("button", { name: "Chat with us" }).click();
     const chat = page.getByRole("dialog");

@@ -40,7 +40,7 @@ struct Options {
     soak: Option<soak::SoakOptions>,
 }
 
-const USAGE: &str = "usage: switchboard-bench [--quick] [--url http://127.0.0.1:PORT] [--scale] [--scale-messages N] [--markdown] | --export N | --soak [--soak-minutes N | --soak-seconds N] [--soak-preload N] [--soak-visitors N] [--soak-agents N] [--check]";
+const USAGE: &str = "usage: switchboard-bench [--quick] [--url http://127.0.0.1:PORT] [--scale] [--scale-messages N] [--markdown] | --export N | --soak [--soak-minutes N | --soak-seconds N] [--soak-preload N] [--soak-visitors N] [--soak-agents N] [--soak-rounds N] [--check]";
 
 fn options() -> Options {
     let mut o = Options {
@@ -63,6 +63,7 @@ fn options() -> Options {
             agents: 5,
             preload: 0,
             check: false,
+            rounds: 1,
         })
     }
     let mut args = std::env::args().skip(1);
@@ -99,6 +100,7 @@ fn options() -> Options {
             "--soak-visitors" => soak(&mut o).visitors = number(args.next(), &a).max(1) as usize,
             "--soak-agents" => soak(&mut o).agents = number(args.next(), &a).max(1) as usize,
             "--check" => soak(&mut o).check = true,
+            "--soak-rounds" => soak(&mut o).rounds = number(args.next(), &a).clamp(1, 10) as u32,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -194,9 +196,15 @@ fn main() {
         if !server::switchboard_built() {
             fail("functions/worker/build/worker/shim.mjs is missing: run `bash scripts/build.sh` first");
         }
-        let p = Proc::switchboard();
+        let mut p = Proc::switchboard();
         println!("  switchboard on {}", p.base);
-        let ok = soak::run(p, so);
+        let mut ok = true;
+        for round in 0..so.rounds {
+            if so.rounds > 1 {
+                println!("\nsoak round {} of {}", round + 1, so.rounds);
+            }
+            ok &= soak::run(&mut p, so, round);
+        }
         println!("\nsoak took {:.0} s", started.elapsed().as_secs_f64());
         if so.check && !ok {
             std::process::exit(1);

@@ -39,6 +39,11 @@ pub struct SoakOptions {
     pub agents: usize,
     pub preload: u64,
     pub check: bool,
+    /// How many times the load runs on the same server, each round with
+    /// new visitors and each followed by the idle two minutes: a second
+    /// round that stays under the first one's memory shows the memory is
+    /// reused, not lost. Only the first round kills the server.
+    pub rounds: u32,
 }
 
 /// Counters of one client kind.
@@ -330,13 +335,14 @@ fn percentiles(kind: &Kind) -> (Option<f64>, Option<f64>) {
 }
 
 /// Runs the soak; returns false when a guarantee was broken.
-pub fn run(mut proc: Proc, o: &SoakOptions) -> bool {
+/// One round of the soak; `round` 0 preloads and kills the server halfway.
+pub fn run(proc: &mut Proc, o: &SoakOptions, round: u32) -> bool {
     let base = proc.base.clone();
     let t = Target::switchboard(&base, None);
     let Some(owner) = t.api.clone() else {
         return false;
     };
-    if o.preload > 0 {
+    if o.preload > 0 && round == 0 {
         let mut r = crate::report::Report::default();
         crate::scale::run(&t, o.preload, &mut r);
         r.print();
@@ -345,7 +351,7 @@ pub fn run(mut proc: Proc, o: &SoakOptions) -> bool {
     let widget = inbox["id"].as_str().unwrap_or_default().to_string();
     let mut agents = vec![owner.token.clone().unwrap_or_default()];
     while agents.len() < o.agents {
-        let email = format!("soak-agent-{}@example.test", agents.len());
+        let email = format!("soak-agent-{round}-{}@example.test", agents.len());
         let inv = owner.post(
             "/api/invitations",
             &json!({"email": email, "role": "agent"}),
@@ -466,7 +472,7 @@ pub fn run(mut proc: Proc, o: &SoakOptions) -> bool {
         .collect();
     let memory: Mutex<Vec<(f64, f64)>> = Mutex::new(Vec::new());
     let started = Instant::now();
-    let proc_lock = Mutex::new(&mut proc);
+    let proc_lock = Mutex::new(&mut *proc);
     let restarted = AtomicBool::new(false);
     let sample_every = if o.duration < Duration::from_secs(120) {
         5
@@ -708,7 +714,10 @@ pub fn run(mut proc: Proc, o: &SoakOptions) -> bool {
                     }
                     next_sample = Instant::now() + Duration::from_secs(sample_every);
                 }
-                if !restarted.load(Ordering::SeqCst) && started.elapsed() >= o.duration / 2 {
+                if round == 0
+                    && !restarted.load(Ordering::SeqCst)
+                    && started.elapsed() >= o.duration / 2
+                {
                     restarted.store(true, Ordering::SeqCst);
                     println!(
                         "  [{:>5.0} s] SIGKILL to the server; restarting on the same state",
@@ -773,8 +782,14 @@ pub fn run(mut proc: Proc, o: &SoakOptions) -> bool {
         ("meta-webhook", (0, 0)),
     ];
     println!(
-        "\nsoak results ({:.0} s, server killed and restarted once)",
-        started.elapsed().as_secs_f64()
+        "\nsoak results, round {} ({:.0} s, {})",
+        round + 1,
+        started.elapsed().as_secs_f64(),
+        if round == 0 {
+            "server killed and restarted once"
+        } else {
+            "no kill"
+        }
     );
     println!(
         "  {:<13} {:>7} {:>7} {:>7} {:>9} {:>5} {:>5} {:>5} {:>10} {:>8} {:>8}",
@@ -830,7 +845,7 @@ pub fn run(mut proc: Proc, o: &SoakOptions) -> bool {
         // objects should come back as the runtime evicts the idle objects.
         println!(
             "  workerd RSS after every client left (MiB): {}",
-            cooldown(&proc)
+            cooldown(proc)
         );
     }
     println!(

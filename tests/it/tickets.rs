@@ -184,3 +184,68 @@ fn a_visitor_ticket_opens_the_widget_socket_once() {
         .unwrap();
     assert_eq!(pushed["message"]["text"], "hello back");
 }
+
+/// A ticket is checked against what it was exchanged for when it is used:
+/// a logout, a password change or a revoked API key in the seconds between
+/// issue and use leaves it unable to open a socket.
+#[test]
+fn a_ticket_dies_with_what_it_was_issued_for() {
+    let server = Server::start();
+    let email = format!("revoked-{}@example.test", unique());
+    let (first, _) = Api::new(&server.base).signup("Tickets revoked", &email);
+    let reason = |t: &str| Api::new(&server.base).get(&format!("/api/live?ticket={t}"));
+
+    // Logout: the ticket was fresh, the session it speaks for is not.
+    let login = Api::new(&server.base)
+        .post(
+            "/api/login",
+            &json!({"email": email, "password": "correct horse battery"}),
+        )
+        .expect_status(200);
+    let other = Api::new(&server.base).with_token(login.body["token"].as_str().unwrap());
+    let t = agent_ticket(&other);
+    other.post("/api/logout", &json!({})).expect_status(200);
+    let answer = reason(&t);
+    assert_eq!(answer.status, 401, "{}", answer.text);
+    assert!(answer.text.contains("session has ended"), "{}", answer.text);
+    // The workspace's own live session still opens sockets.
+    drop(Live::connect(&server.ws_url(&format!(
+        "/api/live?since=0&ticket={}",
+        agent_ticket(&first)
+    ))));
+
+    // A password change bumps the token version: tickets from before it die.
+    let before = agent_ticket(&first);
+    let changed = first
+        .post(
+            "/api/me/password",
+            &json!({"current_password": "correct horse battery", "new_password": "new horse battery"}),
+        )
+        .expect_status(200);
+    assert_eq!(
+        refused(&server.ws_url(&format!("/api/live?ticket={before}"))),
+        "401"
+    );
+    let owner = first.with_token(changed.body["token"].as_str().unwrap());
+    drop(Live::connect(&server.ws_url(&format!(
+        "/api/live?since=0&ticket={}",
+        agent_ticket(&owner)
+    ))));
+
+    // An API key's ticket dies with the key.
+    let key = owner
+        .post(
+            "/api/api_keys",
+            &json!({"name": "feed", "scopes": ["read", "write"]}),
+        )
+        .expect_status(201)
+        .body;
+    let bot = Api::new(&server.base).with_token(key["key"].as_str().unwrap());
+    let t = agent_ticket(&bot);
+    owner
+        .delete(&format!("/api/api_keys/{}", key["id"].as_str().unwrap()))
+        .expect_status(200);
+    let answer = reason(&t);
+    assert_eq!(answer.status, 401, "{}", answer.text);
+    assert!(answer.text.contains("revoked"), "{}", answer.text);
+}

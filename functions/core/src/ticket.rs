@@ -33,6 +33,10 @@ pub struct Ticket {
     /// The agent's session, or a visitor's inbox id.
     #[serde(default)]
     pub sid: String,
+    /// The agent's token version at issue (0 for API keys and visitors):
+    /// redeeming checks it is still current.
+    #[serde(default)]
+    pub ver: i64,
     /// Random, unique per ticket: what single use is recorded by.
     pub nonce: String,
     /// Expiry, unix seconds.
@@ -82,6 +86,7 @@ mod tests {
             ws: "ws_1".into(),
             role: "agent".into(),
             sid: "se_1".into(),
+            ver: 1,
             nonce: "tk_1".into(),
             exp: 1_030,
         }

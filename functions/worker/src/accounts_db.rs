@@ -42,6 +42,38 @@ pub async fn session_live(db: &D1Database, id: &str, agent_id: &str) -> ApiResul
     Ok(n.is_some_and(|n| n.n > 0))
 }
 
+/// True when an agent's session, as a ticket names it, still stands: the
+/// agent is in the workspace with the same role and token version, and the
+/// session is not revoked. One query, for a socket opened with a ticket.
+pub async fn agent_session_live(
+    db: &D1Database,
+    workspace_id: &str,
+    agent_id: &str,
+    role: &str,
+    session: &crate::auth::Session,
+) -> ApiResult<bool> {
+    #[derive(Deserialize)]
+    struct N {
+        n: i64,
+    }
+    let n: Option<N> = first(
+        db,
+        "SELECT COUNT(*) AS n FROM sessions s JOIN agents a ON a.id = s.agent_id \
+         WHERE s.id = ?1 AND s.revoked_at IS NULL AND a.id = ?2 AND a.workspace_id = ?3 \
+         AND a.role = ?4 AND a.token_version = ?5 AND a.removed_at IS NULL",
+        &[
+            session.id.as_str().into(),
+            agent_id.into(),
+            workspace_id.into(),
+            role.into(),
+            num(session.token_version),
+        ],
+        "checking a ticket's session",
+    )
+    .await?;
+    Ok(n.is_some_and(|n| n.n > 0))
+}
+
 pub async fn revoke_session(db: &D1Database, id: &str, now_ms: i64) -> ApiResult<()> {
     run(
         db,
@@ -365,6 +397,22 @@ pub async fn api_key_by_hash(db: &D1Database, key_hash: &str) -> ApiResult<Optio
         "reading an API key",
     )
     .await
+}
+
+/// True when the workspace's API key `id` exists and is not revoked.
+pub async fn api_key_live(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<bool> {
+    #[derive(Deserialize)]
+    struct N {
+        n: i64,
+    }
+    let n: Option<N> = first(
+        db,
+        "SELECT COUNT(*) AS n FROM api_keys WHERE id = ?1 AND workspace_id = ?2 AND revoked_at IS NULL",
+        &[id.into(), workspace_id.into()],
+        "checking a ticket's API key",
+    )
+    .await?;
+    Ok(n.is_some_and(|n| n.n > 0))
 }
 
 pub async fn api_keys_of(db: &D1Database, workspace_id: &str) -> ApiResult<Vec<ApiKey>> {

@@ -30,7 +30,16 @@ pub struct Agent {
     pub workspace_id: String,
     pub role: Role,
     /// The session a human's token belongs to; `None` for an API key.
-    pub session_id: Option<String>,
+    pub session: Option<Session>,
+}
+
+/// A human's session as their token names it.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: String,
+    /// The agent's token version when the token was signed: a password
+    /// change, role change or removal bumps it in D1.
+    pub token_version: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -152,7 +161,10 @@ async fn authenticate_token(
         agent_id: row.id,
         workspace_id: row.workspace_id,
         role,
-        session_id: Some(claims.sid),
+        session: Some(Session {
+            id: claims.sid,
+            token_version: claims.ver,
+        }),
     })
 }
 
@@ -171,7 +183,7 @@ async fn authenticate_key(req: &Request, db: &D1Database, key: &str) -> ApiResul
         agent_id: stored.id,
         workspace_id: stored.workspace_id,
         role: Role::ApiKey,
-        session_id: None,
+        session: None,
     })
 }
 
@@ -185,8 +197,9 @@ pub async fn caller(req: &Request, env: &Env) -> ApiResult<(Agent, D1Database)> 
 
 /// The caller of a WebSocket upgrade: a ticket in `?ticket=` (what
 /// browsers use), or any credential [`caller`] takes (server-side
-/// clients). A ticket was issued after the full check of a live session at
-/// most 30 seconds earlier, so D1 is not asked again; it is used up here.
+/// clients). A ticket is used up here, and what it was exchanged for is
+/// checked again in one D1 query: a logout, password or role change,
+/// removal or revoked API key in the 30 seconds since its issue stops it.
 pub async fn socket_caller(req: &Request, env: &Env) -> ApiResult<Agent> {
     let Some(raw) = query(req, "ticket") else {
         return caller(req, env).await.map(|(agent, _)| agent);
@@ -199,11 +212,31 @@ pub async fn socket_caller(req: &Request, env: &Env) -> ApiResult<Agent> {
             Role::parse(other).ok_or_else(|| ApiError::unauthorized("not an agent's ticket"))?
         }
     };
+    let database = db::database(env)?;
+    let session = if role == Role::ApiKey {
+        if !accounts_db::api_key_live(&database, &t.ws, &t.sub).await? {
+            return Err(ApiError::unauthorized("ticket's API key has been revoked"));
+        }
+        None
+    } else {
+        let session = Session {
+            id: t.sid,
+            token_version: t.ver,
+        };
+        if !accounts_db::agent_session_live(&database, &t.ws, &t.sub, role.as_str(), &session)
+            .await?
+        {
+            return Err(ApiError::unauthorized(
+                "ticket's session has ended; log in again",
+            ));
+        }
+        Some(session)
+    };
     Ok(Agent {
         agent_id: t.sub,
         workspace_id: t.ws,
         role,
-        session_id: (!t.sid.is_empty()).then_some(t.sid),
+        session,
     })
 }
 

@@ -21,6 +21,8 @@ pub struct Holder<'a> {
     pub ws: &'a str,
     pub role: &'a str,
     pub sid: &'a str,
+    /// The agent's token version (0 for others).
+    pub ver: i64,
 }
 
 /// A new ticket for `holder`, and its lifetime in seconds.
@@ -30,6 +32,7 @@ pub fn issue(config: &Config, holder: &Holder<'_>) -> ApiResult<(String, i64)> {
         ws: holder.ws.to_string(),
         role: holder.role.to_string(),
         sid: holder.sid.to_string(),
+        ver: holder.ver,
         nonce: new_id("tk_")?,
         exp: now_secs() + TICKET_TTL_SECS,
     };

@@ -185,8 +185,8 @@ pub async fn login(mut req: Request, env: &Env) -> ApiResult<Response> {
 pub async fn logout(req: Request, env: &Env) -> ApiResult<Response> {
     let (agent, database) = auth::caller(&req, env).await?;
     agent.require_human()?;
-    if let Some(sid) = &agent.session_id {
-        accounts_db::revoke_session(&database, sid, now_ms()).await?;
+    if let Some(session) = &agent.session {
+        accounts_db::revoke_session(&database, &session.id, now_ms()).await?;
     }
     Ok(json(200, &serde_json::json!({ "logged_out": true }))?)
 }

@@ -21,7 +21,8 @@ pub async fn issue(req: Request, env: &Env) -> ApiResult<Response> {
             sub: &agent.agent_id,
             ws: &agent.workspace_id,
             role: agent.role.as_str(),
-            sid: agent.session_id.as_deref().unwrap_or(""),
+            sid: agent.session.as_ref().map_or("", |s| s.id.as_str()),
+            ver: agent.session.as_ref().map_or(0, |s| s.token_version),
         },
     )?;
     Ok(json(

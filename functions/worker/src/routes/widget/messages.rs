@@ -214,6 +214,7 @@ pub async fn ticket(req: Request, env: &Env, cors: &Cors) -> ApiResult<Response>
             ws: &v.workspace_id,
             role: "visitor",
             sid: &v.inbox.id,
+            ver: 0,
         },
     )?;
     Ok(json(

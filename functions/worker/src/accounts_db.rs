@@ -1,7 +1,7 @@
 //! D1 queries for teams and access: sessions, invitations, agents, API keys,
 //! workspace settings and the login throttle's counters.
 
-use crate::db::{agent_insert_err, all, first, num, run, stmt};
+use crate::db::{agent_insert_err, all, count, first, num, run, stmt};
 use crate::http::ApiResult;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
@@ -28,18 +28,14 @@ pub async fn create_session(
 
 /// True when the session exists for this agent and is not revoked.
 pub async fn session_live(db: &D1Database, id: &str, agent_id: &str) -> ApiResult<bool> {
-    #[derive(Deserialize)]
-    struct N {
-        n: i64,
-    }
-    let n: Option<N> = first(
+    Ok(count(
         db,
         "SELECT COUNT(*) AS n FROM sessions WHERE id = ?1 AND agent_id = ?2 AND revoked_at IS NULL",
         &[id.into(), agent_id.into()],
         "checking a session",
     )
-    .await?;
-    Ok(n.is_some_and(|n| n.n > 0))
+    .await?
+        > 0)
 }
 
 /// True when an agent's session, as a ticket names it, still stands: the
@@ -52,11 +48,7 @@ pub async fn agent_session_live(
     role: &str,
     session: &crate::auth::Session,
 ) -> ApiResult<bool> {
-    #[derive(Deserialize)]
-    struct N {
-        n: i64,
-    }
-    let n: Option<N> = first(
+    Ok(count(
         db,
         "SELECT COUNT(*) AS n FROM sessions s JOIN agents a ON a.id = s.agent_id \
          WHERE s.id = ?1 AND s.revoked_at IS NULL AND a.id = ?2 AND a.workspace_id = ?3 \
@@ -70,8 +62,8 @@ pub async fn agent_session_live(
         ],
         "checking a ticket's session",
     )
-    .await?;
-    Ok(n.is_some_and(|n| n.n > 0))
+    .await?
+        > 0)
 }
 
 pub async fn revoke_session(db: &D1Database, id: &str, now_ms: i64) -> ApiResult<()> {
@@ -103,19 +95,14 @@ pub struct AgentView {
 
 /// Admins of the workspace, its owner included.
 pub async fn admin_count(db: &D1Database, workspace_id: &str) -> ApiResult<i64> {
-    #[derive(Deserialize)]
-    struct N {
-        n: i64,
-    }
-    let n: Option<N> = first(
+    count(
         db,
         "SELECT COUNT(*) AS n FROM agents WHERE workspace_id = ?1 AND removed_at IS NULL \
          AND role IN ('owner', 'admin')",
         &[workspace_id.into()],
         "counting admins",
     )
-    .await?;
-    Ok(n.map_or(0, |n| n.n))
+    .await
 }
 
 pub async fn agents_of(db: &D1Database, workspace_id: &str) -> ApiResult<Vec<AgentView>> {
@@ -401,18 +388,14 @@ pub async fn api_key_by_hash(db: &D1Database, key_hash: &str) -> ApiResult<Optio
 
 /// True when the workspace's API key `id` exists and is not revoked.
 pub async fn api_key_live(db: &D1Database, workspace_id: &str, id: &str) -> ApiResult<bool> {
-    #[derive(Deserialize)]
-    struct N {
-        n: i64,
-    }
-    let n: Option<N> = first(
+    Ok(count(
         db,
         "SELECT COUNT(*) AS n FROM api_keys WHERE id = ?1 AND workspace_id = ?2 AND revoked_at IS NULL",
         &[id.into(), workspace_id.into()],
         "checking a ticket's API key",
     )
-    .await?;
-    Ok(n.is_some_and(|n| n.n > 0))
+    .await?
+        > 0)
 }
 
 pub async fn api_keys_of(db: &D1Database, workspace_id: &str) -> ApiResult<Vec<ApiKey>> {

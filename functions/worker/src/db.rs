@@ -92,6 +92,21 @@ pub(crate) async fn first<T: for<'de> Deserialize<'de>>(
         .map_err(d1_err(what))
 }
 
+/// The `n` of a `SELECT COUNT(*) AS n …` query.
+pub(crate) async fn count(
+    db: &D1Database,
+    sql: &str,
+    binds: &[JsValue],
+    what: &'static str,
+) -> ApiResult<i64> {
+    #[derive(Deserialize)]
+    struct N {
+        n: i64,
+    }
+    let n: Option<N> = first(db, sql, binds, what).await?;
+    Ok(n.map_or(0, |n| n.n))
+}
+
 pub(crate) async fn all<T: for<'de> Deserialize<'de>>(
     db: &D1Database,
     sql: &str,

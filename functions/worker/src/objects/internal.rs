@@ -1,5 +1,6 @@
 //! The bodies the worker and the objects exchange. Not public API.
 
+use crate::http::ApiError;
 use serde::{Deserialize, Serialize};
 use switchboard_core::inbound::InboundEvent;
 use switchboard_core::model::Content;
@@ -35,12 +36,12 @@ pub struct IngestRequest {
     pub events: Vec<InboundEvent>,
 }
 
-/// `POST /ingest`'s answer: a 200 whose [`IngestResult::HEADER`] carries
-/// the counts (`stored duplicates updated`), so the caller reads no body on
-/// the hot path (reading an object's answer body through `worker::Response`
-/// streams it chunk by chunk: measured at 6% of the worker's CPU per
-/// webhook). The body has the same counts as JSON, for a caller of the
-/// previous version during a deploy.
+/// An ingest's counts. This version's worker gets them from the JS RPC
+/// `ingest` ([`IngestResult::to_rpc_answer`]). The fetch route `POST
+/// /ingest`, kept for a caller of the previous version during a deploy,
+/// answers a 200 whose [`IngestResult::HEADER`] carries them (`stored
+/// duplicates updated`; that caller reads no body), and the same counts
+/// as JSON in the body for the version before that.
 #[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct IngestResult {
     /// New messages stored.
@@ -71,13 +72,27 @@ impl IngestResult {
         parts.next().is_none().then_some(result)
     }
 
-    /// An object's answer to `/ingest`: from its header.
-    pub fn from_answer(resp: &web_sys::Response) -> Option<IngestResult> {
-        resp.headers()
-            .get(Self::HEADER)
-            .ok()
-            .flatten()
-            .and_then(|v| Self::from_header(&v))
+    /// The JS RPC `ingest`'s answer (`ConversationObject::ingest_rpc`): one
+    /// string, `200 stored duplicates updated` when stored, `{status}
+    /// {reason}` when the object refused (a 4xx reaches a widget visitor
+    /// as the fetch route's refusal did). A string crosses RPC as one
+    /// structured-clone value and the wasm boundary as one copy.
+    pub fn to_rpc_answer(answer: &Result<IngestResult, ApiError>) -> String {
+        match answer {
+            Ok(result) => format!("200 {}", result.to_header()),
+            Err(e) => format!("{} {}", e.status, e.reason),
+        }
+    }
+
+    /// Reads [`IngestResult::to_rpc_answer`]'s string; `None` when it is
+    /// not one (the object's answer is ours, so that is a bug, not input).
+    pub fn from_rpc_answer(answer: &str) -> Option<Result<IngestResult, ApiError>> {
+        let (status, rest) = answer.split_once(' ')?;
+        match status.parse::<u16>().ok()? {
+            200 => Self::from_header(rest).map(Ok),
+            status @ 400..=599 => Some(Err(ApiError::new(status, rest))),
+            _ => None,
+        }
     }
 }
 

@@ -14,6 +14,7 @@ pub mod sql;
 pub mod workspace;
 
 use crate::http::{ApiError, ApiResult};
+use internal::IngestResult;
 use switchboard_core::ids::conversation_object_name;
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Stub};
 
@@ -85,7 +86,7 @@ pub fn forward_request(
     )?)
 }
 
-/// The hot path's object call: `POST path` with `body` as text and no
+/// A lean object call (the alarm's `/index`): `POST path` with `body` as text and no
 /// headers, straight through the runtime's `Request` and the stub's `fetch`
 /// (no `worker::Request`/`worker::Response` around them, which read the
 /// method, URL, headers and cf of each back across the boundary). The
@@ -107,6 +108,50 @@ pub async fn post_lean(stub: Stub, path: &str, body: &str) -> ApiResult<web_sys:
         .map_err(|e| ApiError::internal("calling a Durable Object", format!("{e:?}")))?
         .dyn_into::<web_sys::Response>()
         .map_err(|_| ApiError::internal("calling a Durable Object", "not a Response"))
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// A conversation object's stub seen through JS RPC: the methods of
+    /// `ConversationObject` in `functions/worker/shim.mjs`.
+    #[wasm_bindgen(extends = js_sys::Object)]
+    type ConversationRpc;
+
+    /// `ingest(body)`: resolves to `IngestResult::to_rpc_answer`'s string.
+    #[wasm_bindgen(method, catch)]
+    fn ingest(
+        this: &ConversationRpc,
+        body: &str,
+    ) -> std::result::Result<js_sys::Promise, wasm_bindgen::JsValue>;
+}
+
+/// The hot path's ingest: `body` (an `IngestRequest` as JSON) to the
+/// conversation object's JS RPC method `ingest` (no `Request`, no
+/// `Response`, no routing). `Err`: the call failed; `Ok(Err)`: the object
+/// refused (its status and reason).
+pub async fn ingest(
+    stub: Stub,
+    body: &str,
+) -> ApiResult<std::result::Result<IngestResult, ApiError>> {
+    let object: ConversationRpc = stub.into_rpc();
+    let promise = object.ingest(body).map_err(|e| {
+        ApiError::internal("calling a conversation object's ingest", format!("{e:?}"))
+    })?;
+    let answer = wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map_err(|e| {
+            ApiError::internal("calling a conversation object's ingest", format!("{e:?}"))
+        })?;
+    answer
+        .as_string()
+        .as_deref()
+        .and_then(IngestResult::from_rpc_answer)
+        .ok_or_else(|| {
+            ApiError::internal(
+                "reading a conversation object's ingest answer",
+                format!("not an answer: {answer:?}"),
+            )
+        })
 }
 
 /// Calls an object and hands back its answer as is.

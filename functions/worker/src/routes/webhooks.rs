@@ -130,15 +130,11 @@ pub(super) async fn store(
                 events,
             })
             .map_err(|e| ApiError::internal("serializing an ingest", e))?;
-            let resp = objects::post_lean(stub, "/ingest", &body).await?;
-            if resp.status() != 200 {
-                return Err(ApiError::internal(
+            objects::ingest(stub, &body).await?.map_err(|e| {
+                ApiError::internal(
                     "conversation object refused an ingest",
-                    resp.status(),
-                ));
-            }
-            IngestResult::from_answer(&resp).ok_or_else(|| {
-                ApiError::internal("reading an ingest answer", "no counts in its header")
+                    format!("{} {}", e.status, e.reason),
+                )
             })
         }
     });

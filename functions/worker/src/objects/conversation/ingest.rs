@@ -52,15 +52,34 @@ impl ConversationObject {
         Ok(written > 0)
     }
 
-    /// `POST /ingest`.
+    /// `POST /ingest`: the fetch route, kept for a caller of the previous
+    /// version during a deploy (this version's worker calls the JS RPC
+    /// method `ingest`, `ingest_rpc` in `mod.rs`). Both run [`Self::store_ingest`].
     pub(super) async fn ingest(&self, req: &mut Request) -> Answer {
-        // Text, then serde_json: `Request::json` parses into a JS object
-        // and walks it with serde_wasm_bindgen, field by field.
         let text = req
             .text()
             .await
             .map_err(|e| ApiError::bad_request(format!("ingest body: {e}")))?;
-        let mut body: IngestRequest = serde_json::from_str(&text)
+        let result = self.store_ingest(&text).await?;
+        // The counts in a header for the callers of the previous version,
+        // which never read the body; the same as JSON for a caller of the
+        // version before that.
+        let resp = json(200, &result)?;
+        resp.headers()
+            .set(IngestResult::HEADER, &result.to_header())?;
+        Ok(resp)
+    }
+
+    /// Stores an ingest (`text`: an [`IngestRequest`] as JSON), whichever
+    /// way it came; answers only once every event is written (the output
+    /// gate holds the answer until the writes are durable).
+    pub(super) async fn store_ingest(
+        &self,
+        text: &str,
+    ) -> std::result::Result<IngestResult, ApiError> {
+        // Text, then serde_json: `Request::json` parses into a JS object
+        // and walks it with serde_wasm_bindgen, field by field.
+        let mut body: IngestRequest = serde_json::from_str(text)
             .map_err(|e| ApiError::bad_request(format!("ingest body: {e}")))?;
         let events = std::mem::take(&mut body.events);
         let now = now_ms();
@@ -111,13 +130,7 @@ impl ConversationObject {
         if result.stored + result.updated > 0 {
             self.schedule_index().await;
         }
-        // The counts in a header for the callers of this version, which
-        // never read the body; the same as JSON for a caller of the version
-        // before, still running for a moment during a deploy.
-        let resp = json(200, &result)?;
-        resp.headers()
-            .set(IngestResult::HEADER, &result.to_header())?;
-        Ok(resp)
+        Ok(result)
     }
 
     pub(super) fn create_conversation(

@@ -446,6 +446,22 @@ impl DurableObject for ConversationObject {
 
 type Answer = std::result::Result<Response, ApiError>;
 
+/// The object's JS RPC methods. workerd accepts RPC only to a class that
+/// extends `DurableObject`, which a `#[durable_object]` class does not, so
+/// `functions/worker/shim.mjs` exports `ConversationObject` as such a class
+/// wrapping this one and forwards each method here; the work is all Rust.
+#[wasm_bindgen::prelude::wasm_bindgen]
+impl ConversationObject {
+    /// `ingest(body)`: the worker's webhook and widget messages (issue 14:
+    /// an RPC call costs less than building, sending and routing a
+    /// `Request` and reading a `Response`). The same work and guarantees
+    /// as `POST /ingest`; answers with [`IngestResult::to_rpc_answer`].
+    #[wasm_bindgen(js_name = ingest)]
+    pub async fn ingest_rpc(&self, body: String) -> String {
+        IngestResult::to_rpc_answer(&self.store_ingest(&body).await)
+    }
+}
+
 impl ConversationObject {
     fn conversation(&self) -> std::result::Result<Option<ConversationRow>, ApiError> {
         if let Some(row) = self.conversation_cache.borrow().as_ref() {

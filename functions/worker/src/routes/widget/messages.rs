@@ -2,7 +2,7 @@
 
 use super::{address, optional_text, socket_visitor, throttle, visitor, Cors};
 use crate::http::{json, json_body, query_int, ApiError, ApiResult};
-use crate::objects::internal::{IngestRequest, IngestResult};
+use crate::objects::internal::IngestRequest;
 use crate::objects::{self, HEADER_VISITOR, HEADER_WORKSPACE};
 use crate::routes::conversations::require_upgrade;
 use crate::runtime::{now_ms, random_bytes};
@@ -126,19 +126,17 @@ pub async fn write(mut req: Request, env: &Env, cors: &Cors) -> ApiResult<Respon
     })
     .map_err(|e| ApiError::internal("serializing a widget message", e))?;
     let stub = objects::conversation_stub(env, &v.workspace_id, &v.conversation_id)?;
-    let answer = objects::post_lean(stub, "/ingest", &body).await?;
-    // A refusal of ours (an unknown attachment_id) reaches the visitor.
-    if (400..500).contains(&answer.status()) {
-        return Ok(answer.into());
-    }
-    if answer.status() != 200 {
-        return Err(ApiError::internal(
-            "conversation object refused a widget message",
-            answer.status(),
-        ));
-    }
-    let stored = IngestResult::from_answer(&answer)
-        .ok_or_else(|| ApiError::internal("reading an ingest answer", "no counts in its header"))?;
+    let stored = match objects::ingest(stub, &body).await? {
+        Ok(stored) => stored,
+        // A refusal of ours (an unknown attachment_id) reaches the visitor.
+        Err(e) if (400..500).contains(&e.status) => return Err(e),
+        Err(e) => {
+            return Err(ApiError::internal(
+                "conversation object refused a widget message",
+                format!("{} {}", e.status, e.reason),
+            ))
+        }
+    };
     if input.offline {
         let body = serde_json::json!({ "conversation_id": v.conversation_id }).to_string();
         let ws = objects::workspace_stub(env, &v.workspace_id)?;

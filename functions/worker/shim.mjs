@@ -1,0 +1,53 @@
+// The worker's entry (wrangler.toml `main`): worker-build's module as it
+// is (built into ./build by scripts/build.sh), except that
+// ConversationObject is exported as a class that extends DurableObject.
+// workerd accepts JS RPC only to such a class, and a Rust
+// `#[durable_object]` class is not one. Every method forwards to the Rust
+// object (worker-build's export, with its reinitialization after a panic),
+// which does all the work; this file adds no logic of its own.
+import { DurableObject } from "cloudflare:workers";
+import * as rust from "./build/index.js";
+
+export * from "./build/index.js";
+export { default } from "./build/index.js";
+
+export class ConversationObject extends DurableObject {
+  // Private: RPC exposes the prototype's methods, never this field.
+  #inner;
+
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.#inner = new rust.ConversationObject(ctx, env);
+  }
+
+  // Every internal route, `POST /ingest` too for a caller of the previous
+  // version during a deploy.
+  fetch(request) {
+    return this.#inner.fetch(request);
+  }
+
+  // RPC from the worker: the webhook's and the widget's messages
+  // (`objects::ingest` in Rust). Resolves to the answer string of
+  // `IngestResult::to_rpc_answer`.
+  ingest(body) {
+    return this.#inner.ingest(body);
+  }
+
+  // The object's alarm: index, outbox, snoozes, attachments, translation.
+  alarm() {
+    return this.#inner.alarm();
+  }
+
+  // Hibernating WebSockets: workerd calls these on this class.
+  webSocketMessage(ws, message) {
+    return this.#inner.webSocketMessage(ws, message);
+  }
+
+  webSocketClose(ws, code, reason, wasClean) {
+    return this.#inner.webSocketClose(ws, code, reason, wasClean);
+  }
+
+  webSocketError(ws, error) {
+    return this.#inner.webSocketError(ws, error);
+  }
+}

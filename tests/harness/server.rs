@@ -126,6 +126,9 @@ pub struct ServerOptions {
     pub vars: Vec<(String, String)>,
     /// Required settings left out, to see how the server says so.
     pub without: Vec<String>,
+    /// Serve worker-build's module without `functions/worker/shim.mjs`:
+    /// Durable Objects that refuse JS RPC, as the version before it had.
+    pub objects_without_rpc: bool,
 }
 
 impl ServerOptions {
@@ -139,6 +142,40 @@ impl ServerOptions {
         self.without.push(name.to_string());
         self
     }
+
+    /// See [`ServerOptions::objects_without_rpc`].
+    pub fn objects_without_rpc(mut self) -> Self {
+        self.objects_without_rpc = true;
+        self
+    }
+}
+
+/// `wrangler.toml` with `main` on worker-build's own module (its
+/// `ConversationObject` does not extend `DurableObject`), written into
+/// `dir` with every path made absolute.
+fn config_without_rpc(dir: &Path) -> PathBuf {
+    let root = repo_root();
+    let original =
+        std::fs::read_to_string(root.join("wrangler.toml")).expect("reading wrangler.toml");
+    let mut config = original.clone();
+    for (from, to) in [
+        (
+            "main = \"functions/worker/shim.mjs\"",
+            "functions/worker/build/index.js",
+        ),
+        ("directory = \"frontend/dist\"", "frontend/dist"),
+        (
+            "migrations_dir = \"schema/migrations\"",
+            "schema/migrations",
+        ),
+    ] {
+        assert!(config.contains(from), "wrangler.toml no longer has {from}");
+        let key = from.split(' ').next().unwrap_or_default();
+        config = config.replace(from, &format!("{key} = {:?}", root.join(to)));
+    }
+    let path = dir.join("wrangler-without-rpc.toml");
+    std::fs::write(&path, config).expect("writing wrangler-without-rpc.toml");
+    path
 }
 
 /// The session secret tests run with (a demo value, not a real secret).
@@ -248,7 +285,12 @@ impl Server {
         let port = free_port();
         let log = std::fs::File::create(self.state.path().join(format!("wrangler-{port}.log")))
             .expect("creating the server log");
-        let mut cmd = serve(&repo_root().join("wrangler.toml"), port, self.state.path());
+        let config = if self.options.objects_without_rpc {
+            config_without_rpc(self.state.path())
+        } else {
+            repo_root().join("wrangler.toml")
+        };
+        let mut cmd = serve(&config, port, self.state.path());
         for (k, v) in [
             ("SESSION_SECRET", TEST_SESSION_SECRET),
             ("SECRETS_KEY", TEST_SECRETS_KEY),

@@ -154,3 +154,72 @@ fn objects_written_by_the_first_release_are_migrated_once_and_lose_nothing() {
         "an object left unversioned: {versions}"
     );
 }
+
+/// During a deploy the new worker can reach a conversation object still on
+/// the version before JS RPC, which workerd refuses to call. Served here
+/// without `shim.mjs` (objects that refuse RPC), every ingest takes the
+/// fetch route instead, with the same exactly-once answers.
+#[test]
+fn ingest_reaches_objects_that_refuse_rpc_through_their_fetch_route() {
+    use switchboard_tests::server::ServerOptions;
+    use switchboard_tests::Api;
+    let server = Server::start_with(ServerOptions::default().objects_without_rpc());
+    let ws = messenger_workspace(&server, "before-rpc");
+
+    // A webhook, then its redelivery: stored once.
+    let body = messenger_body(&[
+        ("psid-deploy", "m-deploy-1", "first"),
+        ("psid-deploy", "m-deploy-2", "second"),
+    ]);
+    post_signed(&ws, &body).expect_status(200);
+    post_signed(&ws, &body).expect_status(200);
+    let cv = conversation_of(&ws, "psid-deploy");
+    let texts: Vec<Value> = ws
+        .api
+        .messages(&cv)
+        .iter()
+        .map(|m| m["text"].clone())
+        .collect();
+    assert_eq!(texts, vec![json!("first"), json!("second")]);
+
+    // A visitor's message and its retry; an object's refusal reaches them.
+    let inbox = ws.api.create_inbox("widget", json!({}))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let s = Api::new(&server.base)
+        .post(
+            &format!("/api/widget/{inbox}/session"),
+            &json!({"name": "Dee"}),
+        )
+        .expect_status(201)
+        .body;
+    let visitor = Api::new(&server.base).with_token(s["token"].as_str().unwrap());
+    let message = json!({"text": "still there?", "client_id": "c-deploy"});
+    let sent = visitor
+        .post("/api/widget/messages", &message)
+        .expect_status(201);
+    assert_eq!(sent.body["duplicate"], false);
+    let again = visitor
+        .post("/api/widget/messages", &message)
+        .expect_status(201);
+    assert_eq!(again.body["duplicate"], true);
+    let refused = visitor
+        .post(
+            "/api/widget/messages",
+            &json!({"attachment_id": "at_00000000000000000000000000000000000000000000000000aa"}),
+        )
+        .expect_status(422);
+    assert_eq!(
+        refused.body["error"],
+        "attachment_id names no uploaded file of this conversation"
+    );
+    let widget_cv = sent.body["conversation_id"].as_str().unwrap();
+    let texts: Vec<Value> = ws
+        .api
+        .messages(widget_cv)
+        .iter()
+        .map(|m| m["text"].clone())
+        .collect();
+    assert_eq!(texts, vec![json!("still there?")]);
+}

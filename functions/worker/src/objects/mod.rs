@@ -93,13 +93,20 @@ pub fn forward_request(
 /// answer is the runtime's `Response`: read its status and headers; its
 /// body only if the route has one.
 pub async fn post_lean(stub: Stub, path: &str, body: &str) -> ApiResult<web_sys::Response> {
+    fetch_lean(&stub.into_rpc(), path, body).await
+}
+
+async fn fetch_lean(
+    object: &worker::worker_sys::DurableObject,
+    path: &str,
+    body: &str,
+) -> ApiResult<web_sys::Response> {
     use wasm_bindgen::{JsCast, JsValue};
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     init.set_body(&JsValue::from_str(body));
     let req = web_sys::Request::new_with_str_and_init(&format!("https://object{path}"), &init)
         .map_err(|e| ApiError::internal("building an object call", format!("{e:?}")))?;
-    let object: worker::worker_sys::DurableObject = stub.into_rpc();
     let promise = object
         .fetch_with_request(&req)
         .map_err(|e| ApiError::internal("calling a Durable Object", format!("{e:?}")))?;
@@ -129,19 +136,34 @@ extern "C" {
 /// conversation object's JS RPC method `ingest` (no `Request`, no
 /// `Response`, no routing). `Err`: the call failed; `Ok(Err)`: the object
 /// refused (its status and reason).
+///
+/// During a deploy this worker can reach an object still running the
+/// version before RPC, which workerd refuses to call ("does not support
+/// RPC"); that one gets the same body through its fetch route `POST
+/// /ingest`. Sending it again is safe: an ingest stores each event once
+/// (by its platform id or client id), and the refused call stored nothing.
 pub async fn ingest(
     stub: Stub,
     body: &str,
 ) -> ApiResult<std::result::Result<IngestResult, ApiError>> {
+    use wasm_bindgen::JsCast;
     let object: ConversationRpc = stub.into_rpc();
-    let promise = object.ingest(body).map_err(|e| {
-        ApiError::internal("calling a conversation object's ingest", format!("{e:?}"))
-    })?;
-    let answer = wasm_bindgen_futures::JsFuture::from(promise)
-        .await
-        .map_err(|e| {
-            ApiError::internal("calling a conversation object's ingest", format!("{e:?}"))
-        })?;
+    let called = match object.ingest(body) {
+        Ok(promise) => wasm_bindgen_futures::JsFuture::from(promise).await,
+        Err(e) => Err(e),
+    };
+    let answer = match called {
+        Ok(answer) => answer,
+        Err(e) if refuses_rpc(&e) => {
+            return ingest_by_fetch(object.unchecked_ref(), body).await;
+        }
+        Err(e) => {
+            return Err(ApiError::internal(
+                "calling a conversation object's ingest",
+                format!("{e:?}"),
+            ))
+        }
+    };
     answer
         .as_string()
         .as_deref()
@@ -152,6 +174,50 @@ pub async fn ingest(
                 format!("not an answer: {answer:?}"),
             )
         })
+}
+
+/// workerd's refusal of an RPC call to an object whose class has no such
+/// method: one not declared `extends DurableObject` (the version before
+/// `shim.mjs`), or one without `ingest`.
+fn refuses_rpc(error: &wasm_bindgen::JsValue) -> bool {
+    use wasm_bindgen::JsCast;
+    error.dyn_ref::<js_sys::Error>().is_some_and(|e| {
+        let message = String::from(e.message());
+        message.contains("does not support RPC")
+            || message.contains("does not implement the method")
+    })
+}
+
+/// `POST /ingest` on an object of the version before RPC: the counts in
+/// its answer's [`IngestResult::HEADER`]; a refusal's `{"error"}` reason.
+async fn ingest_by_fetch(
+    object: &worker::worker_sys::DurableObject,
+    body: &str,
+) -> ApiResult<std::result::Result<IngestResult, ApiError>> {
+    let resp = fetch_lean(object, "/ingest", body).await?;
+    let status = resp.status();
+    if status == 200 {
+        let counts = resp.headers().get(IngestResult::HEADER).ok().flatten();
+        return counts
+            .as_deref()
+            .and_then(IngestResult::from_header)
+            .map(Ok)
+            .ok_or_else(|| {
+                ApiError::internal("reading an ingest answer", "no counts in its header")
+            });
+    }
+    let text = match resp.text() {
+        Ok(promise) => wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|t| t.as_string()),
+        Err(_) => None,
+    };
+    let reason = text
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(String::from))
+        .unwrap_or_else(|| format!("the object answered {status}"));
+    Ok(Err(ApiError::new(status, reason)))
 }
 
 /// Calls an object and hands back its answer as is.

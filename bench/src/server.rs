@@ -110,7 +110,8 @@ impl Proc {
             "switchboard",
             &root.join("wrangler.toml"),
             state,
-            &["--var", &var, "--var", &key],
+            // DEBUG_COUNTERS: `/healthz` reports the wasm memory (soak).
+            &["--var", &var, "--var", &key, "--var", "DEBUG_COUNTERS:1"],
         )
     }
 

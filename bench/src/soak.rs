@@ -470,7 +470,7 @@ pub fn run(proc: &mut Proc, o: &SoakOptions, round: u32) -> bool {
             })
         })
         .collect();
-    let memory: Mutex<Vec<(f64, f64)>> = Mutex::new(Vec::new());
+    let memory: Mutex<Vec<(f64, Memory)>> = Mutex::new(Vec::new());
     let started = Instant::now();
     let proc_lock = Mutex::new(&mut *proc);
     let restarted = AtomicBool::new(false);
@@ -706,11 +706,14 @@ pub fn run(proc: &mut Proc, o: &SoakOptions, round: u32) -> bool {
             let mut next_sample = Instant::now();
             while !ctx.stop.load(Ordering::SeqCst) {
                 if Instant::now() >= next_sample {
-                    let rss = proc_lock.lock().map(|p| p.workerd_rss_mib()).unwrap_or(0.0);
+                    let sample = proc_lock
+                        .lock()
+                        .map(|p| Memory::sample(&p))
+                        .unwrap_or_default();
                     let at = started.elapsed().as_secs_f64();
-                    println!("  [{at:>5.0} s] workerd RSS {rss:.0} MiB");
+                    println!("  [{at:>5.0} s] {}", sample.line());
                     if let Ok(mut m) = memory.lock() {
-                        m.push((at, rss));
+                        m.push((at, sample));
                     }
                     next_sample = Instant::now() + Duration::from_secs(sample_every);
                 }
@@ -835,18 +838,33 @@ pub fn run(proc: &mut Proc, o: &SoakOptions, round: u32) -> bool {
         );
     }
     let series = memory.lock().map(|m| m.clone()).unwrap_or_default();
-    let line: Vec<String> = series
-        .iter()
-        .map(|(t, r)| format!("{t:.0}s:{r:.0}"))
-        .collect();
-    println!("  workerd RSS over time (MiB): {}", line.join(" "));
+    let line = |f: fn(&Memory) -> f64| -> String {
+        series
+            .iter()
+            .map(|(t, m)| format!("{t:.0}s:{:.0}", f(m)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    println!("  workerd RSS over time (MiB): {}", line(|m| m.rss));
+    println!("  wasm linear memory (MiB): {}", line(|m| m.wasm));
+    println!("  Rust live heap (MiB): {}", line(|m| m.live));
     if !o.check {
         // Every client has gone: memory held for live sockets and warm
         // objects should come back as the runtime evicts the idle objects.
+        let after = cooldown(proc);
+        let line = |f: fn(&Memory) -> f64| -> String {
+            after
+                .iter()
+                .map(|(t, m)| format!("{t}s:{:.0}", f(m)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         println!(
             "  workerd RSS after every client left (MiB): {}",
-            cooldown(proc)
+            line(|m| m.rss)
         );
+        println!("    wasm linear memory (MiB): {}", line(|m| m.wasm));
+        println!("    Rust live heap (MiB): {}", line(|m| m.live));
     }
     println!(
         "  (sent/acked count a message at its writer; delivered/lost count it on every stream of its conversation; agent-feed lost = gaps in the gapless feed)"
@@ -855,19 +873,56 @@ pub fn run(proc: &mut Proc, o: &SoakOptions, round: u32) -> bool {
     broken == 0
 }
 
-/// workerd's resident memory every 15 s for two minutes with no client.
-fn cooldown(proc: &Proc) -> String {
+/// Memory every 15 s for two minutes with no client.
+fn cooldown(proc: &Proc) -> Vec<(u64, Memory)> {
     let started = Instant::now();
-    let mut line = Vec::new();
+    let mut samples = Vec::new();
     loop {
         let at = started.elapsed().as_secs();
-        line.push(format!("{at}s:{:.0}", proc.workerd_rss_mib()));
+        samples.push((at, Memory::sample(proc)));
         if at >= 120 {
             break;
         }
         std::thread::sleep(Duration::from_secs(15));
     }
-    line.join(" ")
+    samples
+}
+
+/// One memory sample, in MiB: workerd's resident memory, and from the
+/// worker's `/healthz` (the bench runs it with `DEBUG_COUNTERS=1`) the
+/// isolate's wasm linear memory, which never shrinks, and the part of it
+/// Rust holds now (`functions/worker/src/memory.rs`).
+#[derive(Clone, Copy, Default)]
+struct Memory {
+    rss: f64,
+    wasm: f64,
+    live: f64,
+}
+
+impl Memory {
+    fn sample(proc: &Proc) -> Memory {
+        let mib = |v: &serde_json::Value, k: &str| {
+            v[k].as_f64().map(|b| b / 1_048_576.0).unwrap_or(f64::NAN)
+        };
+        let health = ureq::get(&format!("{}/healthz", proc.base))
+            .timeout(Duration::from_secs(5))
+            .call()
+            .ok()
+            .and_then(|r| r.into_json::<serde_json::Value>().ok())
+            .unwrap_or_default();
+        Memory {
+            rss: proc.workerd_rss_mib(),
+            wasm: mib(&health, "wasm_memory_bytes"),
+            live: mib(&health, "rust_heap_live_bytes"),
+        }
+    }
+
+    fn line(&self) -> String {
+        format!(
+            "workerd RSS {:.0} MiB, wasm memory {:.0} MiB (Rust live {:.0} MiB)",
+            self.rss, self.wasm, self.live
+        )
+    }
 }
 
 fn missing_total(

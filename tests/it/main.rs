@@ -10,6 +10,7 @@ mod channels;
 mod client_id;
 mod common;
 mod export;
+mod health;
 mod inbox_setup;
 mod labels;
 mod methods;

@@ -23,6 +23,7 @@ mod export;
 mod http;
 mod labels_db;
 mod media;
+mod memory;
 mod objects;
 mod password;
 mod platform;

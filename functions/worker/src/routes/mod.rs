@@ -162,15 +162,21 @@ async fn route(req: Request, env: Env) -> Result<Response> {
 }
 
 /// # `GET /healthz`
-/// `{"ok": true}`. With the `DEBUG_COUNTERS` var set to `1` (tests only)
-/// it also reports this isolate's D1 inbox lookups, so a test can see that
-/// refusals are answered from the caches.
+/// `{"ok": true}`. With the `DEBUG_COUNTERS` var set to `1` (tests and the
+/// bench only) it also reports this isolate's D1 inbox lookups, so a test
+/// can see that refusals are answered from the caches, and its wasm memory
+/// (`memory.rs`), which the soak bench samples.
 fn health(env: &Env) -> ApiResult<Response> {
     let debug = env
         .var("DEBUG_COUNTERS")
         .is_ok_and(|v| v.to_string() == "1");
     let body = match debug {
-        true => serde_json::json!({ "ok": true, "inbox_queries": crate::db::inbox_queries() }),
+        true => serde_json::json!({
+            "ok": true,
+            "inbox_queries": crate::db::inbox_queries(),
+            "wasm_memory_bytes": crate::memory::linear_memory_bytes(),
+            "rust_heap_live_bytes": crate::memory::live_heap_bytes(),
+        }),
         false => serde_json::json!({ "ok": true }),
     };
     json(200, &body).map_err(ApiError::from)

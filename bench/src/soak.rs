@@ -838,13 +838,7 @@ pub fn run(proc: &mut Proc, o: &SoakOptions, round: u32) -> bool {
         );
     }
     let series = memory.lock().map(|m| m.clone()).unwrap_or_default();
-    let line = |f: fn(&Memory) -> f64| -> String {
-        series
-            .iter()
-            .map(|(t, m)| format!("{t:.0}s:{:.0}", f(m)))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
+    let line = |f: fn(&Memory) -> f64| Memory::series(&series, f);
     println!("  workerd RSS over time (MiB): {}", line(|m| m.rss));
     println!("  wasm linear memory (MiB): {}", line(|m| m.wasm));
     println!("  Rust live heap (MiB): {}", line(|m| m.live));
@@ -852,13 +846,7 @@ pub fn run(proc: &mut Proc, o: &SoakOptions, round: u32) -> bool {
         // Every client has gone: memory held for live sockets and warm
         // objects should come back as the runtime evicts the idle objects.
         let after = cooldown(proc);
-        let line = |f: fn(&Memory) -> f64| -> String {
-            after
-                .iter()
-                .map(|(t, m)| format!("{t}s:{:.0}", f(m)))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
+        let line = |f: fn(&Memory) -> f64| Memory::series(&after, f);
         println!(
             "  workerd RSS after every client left (MiB): {}",
             line(|m| m.rss)
@@ -874,13 +862,13 @@ pub fn run(proc: &mut Proc, o: &SoakOptions, round: u32) -> bool {
 }
 
 /// Memory every 15 s for two minutes with no client.
-fn cooldown(proc: &Proc) -> Vec<(u64, Memory)> {
+fn cooldown(proc: &Proc) -> Vec<(f64, Memory)> {
     let started = Instant::now();
     let mut samples = Vec::new();
     loop {
-        let at = started.elapsed().as_secs();
+        let at = started.elapsed().as_secs_f64();
         samples.push((at, Memory::sample(proc)));
-        if at >= 120 {
+        if at >= 120.0 {
             break;
         }
         std::thread::sleep(Duration::from_secs(15));
@@ -915,6 +903,15 @@ impl Memory {
             wasm: mib(&health, "wasm_memory_bytes"),
             live: mib(&health, "rust_heap_live_bytes"),
         }
+    }
+
+    /// `{seconds}s:{MiB}` for each sample, of the figure `f` picks.
+    fn series(samples: &[(f64, Memory)], f: fn(&Memory) -> f64) -> String {
+        samples
+            .iter()
+            .map(|(t, m)| format!("{t:.0}s:{:.0}", f(m)))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     fn line(&self) -> String {

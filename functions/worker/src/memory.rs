@@ -10,7 +10,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The system allocator (dlmalloc on wasm32), counting the bytes it has
-/// handed out and not had back. One add per call: no measurable cost.
+/// handed out and not had back: one add or subtract per call. Its cost
+/// is not measured on its own (the RPC runs in `docs/BENCHMARKS.md` were
+/// made without it).
 struct Counting;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);

@@ -241,6 +241,28 @@ impl Proc {
             .map(|p| rss_kib(p.pid) as f64 / 1024.0)
             .sum()
     }
+
+    /// Each workerd process of the server: its resident memory (MiB) and
+    /// how many SQLite database files it holds open. `wrangler dev` runs
+    /// two: the runtime, which holds one file per Durable Object it has in
+    /// memory (plus a few of its own), and its local proxy, which holds none.
+    pub fn workerd_processes(&self) -> Vec<(f64, usize)> {
+        group_processes(self.pgid)
+            .iter()
+            .filter(|p| p.comm.contains("workerd"))
+            .map(|p| (rss_kib(p.pid) as f64 / 1024.0, open_sqlite_files(p.pid)))
+            .collect()
+    }
+}
+
+fn open_sqlite_files(pid: i32) -> usize {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return 0;
+    };
+    fds.flatten()
+        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+        .filter(|target| target.extension().is_some_and(|e| e == "sqlite"))
+        .count()
 }
 
 fn kill_group(pgid: i32) {

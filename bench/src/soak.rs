@@ -842,6 +842,8 @@ pub fn run(proc: &mut Proc, o: &SoakOptions, round: u32) -> bool {
     println!("  workerd RSS over time (MiB): {}", line(|m| m.rss));
     println!("  wasm linear memory (MiB): {}", line(|m| m.wasm));
     println!("  Rust live heap (MiB): {}", line(|m| m.live));
+    println!("  of which the runtime (MiB): {}", line(|m| m.runtime_rss));
+    println!("  SQLite files the runtime holds open: {}", line(|m| m.sqlite_open));
     if !o.check {
         // Every client has gone: memory held for live sockets and warm
         // objects should come back as the runtime evicts the idle objects.
@@ -853,6 +855,8 @@ pub fn run(proc: &mut Proc, o: &SoakOptions, round: u32) -> bool {
         );
         println!("    wasm linear memory (MiB): {}", line(|m| m.wasm));
         println!("    Rust live heap (MiB): {}", line(|m| m.live));
+        println!("    of which the runtime (MiB): {}", line(|m| m.runtime_rss));
+        println!("    SQLite files open: {}", line(|m| m.sqlite_open));
     }
     println!(
         "  (sent/acked count a message at its writer; delivered/lost count it on every stream of its conversation; agent-feed lost = gaps in the gapless feed)"
@@ -879,12 +883,17 @@ fn cooldown(proc: &Proc) -> Vec<(f64, Memory)> {
 /// One memory sample, in MiB: workerd's resident memory, and from the
 /// worker's `/healthz` (the bench runs it with `DEBUG_COUNTERS=1`) the
 /// isolate's wasm linear memory, which never shrinks, and the part of it
-/// Rust holds now (`functions/worker/src/memory.rs`).
+/// Rust holds now (`functions/worker/src/memory.rs`); and of the workerd
+/// process that runs the objects (the one holding SQLite files), its own
+/// resident memory and how many SQLite files it holds open, about one per
+/// object in memory.
 #[derive(Clone, Copy, Default)]
 struct Memory {
     rss: f64,
     wasm: f64,
     live: f64,
+    runtime_rss: f64,
+    sqlite_open: f64,
 }
 
 impl Memory {
@@ -898,14 +907,22 @@ impl Memory {
             .ok()
             .and_then(|r| r.into_json::<serde_json::Value>().ok())
             .unwrap_or_default();
+        let processes = proc.workerd_processes();
+        let runtime = processes
+            .iter()
+            .copied()
+            .max_by_key(|(_, files)| *files)
+            .unwrap_or_default();
         Memory {
-            rss: proc.workerd_rss_mib(),
+            rss: processes.iter().map(|(rss, _)| rss).sum(),
+            runtime_rss: runtime.0,
+            sqlite_open: runtime.1 as f64,
             wasm: mib(&health, "wasm_memory_bytes"),
             live: mib(&health, "rust_heap_live_bytes"),
         }
     }
 
-    /// `{seconds}s:{MiB}` for each sample, of the figure `f` picks.
+    /// `{seconds}s:{value}` for each sample, of the figure `f` picks.
     fn series(samples: &[(f64, Memory)], f: fn(&Memory) -> f64) -> String {
         samples
             .iter()
@@ -916,8 +933,8 @@ impl Memory {
 
     fn line(&self) -> String {
         format!(
-            "workerd RSS {:.0} MiB, wasm memory {:.0} MiB (Rust live {:.0} MiB)",
-            self.rss, self.wasm, self.live
+            "workerd RSS {:.0} MiB (runtime {:.0}), wasm memory {:.0} MiB (Rust live {:.0} MiB), {:.0} SQLite files open",
+            self.rss, self.runtime_rss, self.wasm, self.live, self.sqlite_open
         )
     }
 }

@@ -77,15 +77,25 @@ pub fn error_response(err: &ApiError) -> worker::Result<Response> {
 /// sniffed as another type, never stored by a cache (API JSON is per
 /// caller), and HSTS when the request came over https (never on a local
 /// http://127.0.0.1). A WebSocket upgrade (101) is left as it is. The
-/// headers are copied because an object's answer has immutable ones.
-pub fn with_api_headers(resp: Response, https: bool) -> worker::Result<Response> {
+/// worker's own answers get them in place; an object's answer has
+/// immutable headers, so those are copied into new ones.
+pub fn with_api_headers(mut resp: Response, https: bool) -> worker::Result<Response> {
     if resp.status_code() == 101 {
+        return Ok(resp);
+    }
+    // Setting the first header either works or changes nothing.
+    if add_api_headers(resp.headers_mut(), https).is_ok() {
         return Ok(resp);
     }
     let headers = worker::Headers::new();
     for (k, v) in resp.headers().entries() {
         headers.append(&k, &v)?;
     }
+    add_api_headers(&headers, https)?;
+    Ok(resp.with_headers(headers))
+}
+
+fn add_api_headers(headers: &worker::Headers, https: bool) -> worker::Result<()> {
     headers.set("x-content-type-options", "nosniff")?;
     if !headers.has("cache-control")? {
         headers.set("cache-control", "no-store")?;
@@ -93,7 +103,7 @@ pub fn with_api_headers(resp: Response, https: bool) -> worker::Result<Response>
     if https {
         headers.set("strict-transport-security", "max-age=31536000")?;
     }
-    Ok(resp.with_headers(headers))
+    Ok(())
 }
 
 pub fn into_response(result: ApiResult<Response>) -> worker::Result<Response> {
@@ -120,7 +130,7 @@ pub async fn body_bytes(req: &mut Request, limit: usize) -> ApiResult<Vec<u8>> {
     Ok(bytes)
 }
 
-fn too_large(limit: usize) -> ApiError {
+pub fn too_large(limit: usize) -> ApiError {
     ApiError::new(413, format!("body is larger than the {limit}-byte limit"))
 }
 

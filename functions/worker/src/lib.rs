@@ -38,9 +38,10 @@ mod translation;
 pub use objects::conversation::ConversationObject;
 pub use objects::workspace::WorkspaceObject;
 
-use worker::{event, Context, Env, Request, Response, Result};
+use worker::worker_sys::web_sys;
+use worker::{event, Context, Env, Response, Result};
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    routes::handle(req, env).await
+async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> Result<Response> {
+    routes::entry(req, env).await
 }

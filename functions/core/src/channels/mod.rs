@@ -317,3 +317,44 @@ pub(crate) fn required_str(value: &serde_json::Value, field: &str) -> Result<Str
         )),
     }
 }
+
+/// The `{channel}` and `{inbox_id}` of a `/webhooks/{channel}/{inbox_id}`
+/// URL as the runtime serializes it (scheme, host, path, query), split the
+/// way the router splits a path; `None` for any other path. The worker's
+/// entry uses it to send a platform's POST straight to the webhook handler.
+pub fn webhook_target(url: &str) -> Option<(&str, &str)> {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = after_scheme
+        .find('/')
+        .and_then(|i| after_scheme.get(i..))
+        .unwrap_or("/");
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    let mut segments = path.trim_matches('/').split('/');
+    match (segments.next(), segments.next(), segments.next(), segments.next()) {
+        (Some("webhooks"), Some(channel), Some(inbox), None) => Some((channel, inbox)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::webhook_target;
+
+    #[test]
+    fn webhook_target_takes_the_two_segments_after_webhooks() {
+        assert_eq!(
+            webhook_target("https://sb.example/webhooks/messenger/in_1?x=/a/b"),
+            Some(("messenger", "in_1"))
+        );
+        assert_eq!(
+            webhook_target("http://127.0.0.1:8787/webhooks/telegram/in_2/"),
+            Some(("telegram", "in_2"))
+        );
+        assert_eq!(webhook_target("http://h/webhooks/messenger"), None);
+        assert_eq!(webhook_target("http://h/webhooks/a/b/c"), None);
+        assert_eq!(webhook_target("http://h/api/webhooks/a"), None);
+        assert_eq!(webhook_target("http://h/webhooksx/a/b"), None);
+        assert_eq!(webhook_target("http://h"), None);
+        assert_eq!(webhook_target("http://h/webhooks/a/b#frag"), Some(("a", "b")));
+    }
+}

@@ -126,6 +126,9 @@ struct Summary {
 
 type Answer = std::result::Result<Response, ApiError>;
 
+/// Search documents per `INSERT`: 1 + 6 × 16 = 97 bound parameters.
+const DOCS_PER_INSERT: usize = 16;
+
 fn json_text(body: String) -> Answer {
     let mut resp = Response::ok(body)?;
     resp.headers_mut().set("content-type", "application/json")?;
@@ -260,23 +263,47 @@ impl WorkspaceObject {
         // Facts carry their own progress mark: a later page of the same
         // summary still brings new ones.
         super::reports::apply(&self.sql, &summary, &update.report)?;
-        for doc in &update.docs {
-            // UNIQUE(conversation_id, message_id) makes a repeated update a no-op.
+        // UNIQUE(conversation_id, message_id) makes a repeated update a
+        // no-op. Many rows per statement, within a Durable Object's limit of
+        // 100 bound parameters: the conversation's id once as ?1, then six
+        // per message.
+        for page in update.docs.chunks(DOCS_PER_INSERT) {
+            let rows: Vec<String> = (0..page.len())
+                .map(|i| {
+                    let n = 2 + i * 6;
+                    format!(
+                        "(?1, ?{}, ?{}, ?{}, ?{}, ?{}, ?{})",
+                        n,
+                        n + 1,
+                        n + 2,
+                        n + 3,
+                        n + 4,
+                        n + 5
+                    )
+                })
+                .collect();
+            let mut values = Vec::with_capacity(1 + page.len() * 6);
+            values.push(text(&summary.id));
+            for doc in page {
+                values.extend([
+                    text(&doc.message_id),
+                    int(doc.seq),
+                    text(doc.direction.as_str()),
+                    text(&doc.kind),
+                    text(&doc.text),
+                    int(doc.created_at),
+                ]);
+            }
             self.sql
                 .exec(
-                    "INSERT OR IGNORE INTO docs (conversation_id, message_id, seq, direction, kind, \
-                     text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    vec![
-                        text(&summary.id),
-                        text(&doc.message_id),
-                        int(doc.seq),
-                        text(doc.direction.as_str()),
-                        text(&doc.kind),
-                        text(&doc.text),
-                        int(doc.created_at),
-                    ],
+                    &format!(
+                        "INSERT OR IGNORE INTO docs (conversation_id, message_id, seq, direction, \
+                         kind, text, created_at) VALUES {}",
+                        rows.join(", ")
+                    ),
+                    values,
                 )
-                .map_err(sql_err("indexing a message for search"))?;
+                .map_err(sql_err("indexing messages for search"))?;
         }
         let stored = scalar(
             &self.sql,

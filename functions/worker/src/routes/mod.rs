@@ -22,9 +22,25 @@ mod widget;
 mod workspace;
 
 use crate::http::{into_response, json, with_api_headers, ApiError, ApiResult};
+use worker::worker_sys::web_sys;
 use worker::{Env, Method, Request, Response, Result};
 
-pub async fn handle(req: Request, env: Env) -> Result<Response> {
+/// The worker's entry. A platform's `POST /webhooks/{channel}/{inbox}`,
+/// the hot path, goes to its handler as the runtime's request: it needs
+/// the headers and the raw body only, and `worker::Request`'s conversion
+/// would also parse `cf` for every webhook. Everything else is routed.
+pub async fn entry(raw: web_sys::Request, env: Env) -> Result<Response> {
+    if raw.method() == "POST" {
+        let url = raw.url();
+        if let Some((channel, inbox)) = switchboard_core::channels::webhook_target(&url) {
+            let result = webhooks::receive(raw, &env, channel, inbox).await;
+            return with_api_headers(into_response(result)?, url.starts_with("https:"));
+        }
+    }
+    handle(Request::from(raw), env).await
+}
+
+async fn handle(req: Request, env: Env) -> Result<Response> {
     let https = req.url().is_ok_and(|u| u.scheme() == "https");
     let is_asset = !matches!(
         req.path().trim_matches('/').split('/').next(),
@@ -146,7 +162,9 @@ async fn route(req: Request, env: Env) -> Result<Response> {
             webhooks::handshake(req, &env, channel, inbox).await
         }
         (Method::Post, ["webhooks", channel, inbox]) => {
-            webhooks::receive(req, &env, channel, inbox).await
+            // The same JS object (`Request::clone` would tee its body).
+            let raw = Clone::clone(req.inner());
+            webhooks::receive(raw, &env, channel, inbox).await
         }
         (method, s @ (["api", ..] | ["webhooks", ..] | ["healthz"])) => {
             // A known path with the wrong method: 405 and what it answers.

@@ -113,3 +113,40 @@ fn a_batch_lands_in_each_senders_conversation_in_order() {
     assert_eq!(texts("b"), ["b1", "b2"]);
     assert_eq!(texts("c"), ["c1"]);
 }
+
+/// The webhook POST no longer goes through the router, and an object's
+/// forwarded answer has headers the worker cannot change in place: both
+/// must still carry the headers of every API answer.
+#[test]
+fn webhook_and_object_answers_carry_the_api_headers() {
+    let server = Server::start();
+    let ws = messenger_workspace(&server, "headers");
+    let body = messenger_body(&[("psid-h", "m_h", "headers")]);
+    let url = format!("{}{}", server.base, ws.webhook_path);
+    let sig = switchboard_tests::sign::meta(APP_SECRET, &body);
+    let check = |resp: &ureq::Response, what: &str| {
+        assert_eq!(resp.header("x-content-type-options"), Some("nosniff"), "{what}");
+        assert_eq!(resp.header("cache-control"), Some("no-store"), "{what}");
+        assert_eq!(resp.header("content-type"), Some("application/json"), "{what}");
+        // Plain http to 127.0.0.1: never HSTS.
+        assert_eq!(resp.header("strict-transport-security"), None, "{what}");
+    };
+    let stored = ureq::post(&url)
+        .set("x-hub-signature-256", &sig)
+        .send_bytes(&body)
+        .unwrap();
+    check(&stored, "stored webhook");
+    let refused = match ureq::post(&url).send_bytes(&body) {
+        Err(ureq::Error::Status(401, resp)) => resp,
+        other => panic!("unsigned webhook: {other:?}"),
+    };
+    check(&refused, "refused webhook");
+
+    let cv = conversation_of(&ws, "psid-h");
+    let token = ws.api.token.clone().unwrap();
+    let messages = ureq::get(&format!("{}/api/conversations/{cv}/messages", server.base))
+        .set("authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    check(&messages, "an object's answer");
+}

@@ -840,10 +840,13 @@ pub fn run(proc: &mut Proc, o: &SoakOptions, round: u32) -> bool {
     let series = memory.lock().map(|m| m.clone()).unwrap_or_default();
     let line = |f: fn(&Memory) -> f64| Memory::series(&series, f);
     println!("  workerd RSS over time (MiB): {}", line(|m| m.rss));
+    println!("  of which the runtime (MiB): {}", line(|m| m.runtime_rss));
     println!("  wasm linear memory (MiB): {}", line(|m| m.wasm));
     println!("  Rust live heap (MiB): {}", line(|m| m.live));
-    println!("  of which the runtime (MiB): {}", line(|m| m.runtime_rss));
-    println!("  SQLite files the runtime holds open: {}", line(|m| m.sqlite_open));
+    println!(
+        "  SQLite files the runtime holds open: {}",
+        line(|m| m.sqlite_open)
+    );
     if !o.check {
         // Every client has gone: memory held for live sockets and warm
         // objects should come back as the runtime evicts the idle objects.
@@ -853,9 +856,12 @@ pub fn run(proc: &mut Proc, o: &SoakOptions, round: u32) -> bool {
             "  workerd RSS after every client left (MiB): {}",
             line(|m| m.rss)
         );
+        println!(
+            "    of which the runtime (MiB): {}",
+            line(|m| m.runtime_rss)
+        );
         println!("    wasm linear memory (MiB): {}", line(|m| m.wasm));
         println!("    Rust live heap (MiB): {}", line(|m| m.live));
-        println!("    of which the runtime (MiB): {}", line(|m| m.runtime_rss));
         println!("    SQLite files open: {}", line(|m| m.sqlite_open));
     }
     println!(

@@ -125,9 +125,17 @@ fn webhook_and_object_answers_carry_the_api_headers() {
     let url = format!("{}{}", server.base, ws.webhook_path);
     let sig = switchboard_tests::sign::meta(APP_SECRET, &body);
     let check = |resp: &ureq::Response, what: &str| {
-        assert_eq!(resp.header("x-content-type-options"), Some("nosniff"), "{what}");
+        assert_eq!(
+            resp.header("x-content-type-options"),
+            Some("nosniff"),
+            "{what}"
+        );
         assert_eq!(resp.header("cache-control"), Some("no-store"), "{what}");
-        assert_eq!(resp.header("content-type"), Some("application/json"), "{what}");
+        assert_eq!(
+            resp.header("content-type"),
+            Some("application/json"),
+            "{what}"
+        );
         // Plain http to 127.0.0.1: never HSTS.
         assert_eq!(resp.header("strict-transport-security"), None, "{what}");
     };

@@ -77,6 +77,9 @@ test("a teammate accepts an invitation link and can work the inbox", async ({ pa
   // The same link cannot be used twice.
   await page.getByRole("button", { name: "Your preferences" }).click();
   await page.getByRole("button", { name: "Log out" }).click();
+  // Logged out once the login screen shows: opening the link before that
+  // raced the logout's own request and navigation.
+  await expect(page.getByRole("button", { name: "Log in" })).toBeVisible();
   await page.goto(`${workspace.base}/invitations/accept?token=${encodeURIComponent(inv.token)}`);
   await page.getByLabel("Your name").fill("Mallory");
   await page.getByLabel("Password").fill(PASSWORD);

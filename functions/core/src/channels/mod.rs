@@ -330,7 +330,12 @@ pub fn webhook_target(url: &str) -> Option<(&str, &str)> {
         .unwrap_or("/");
     let path = path.split(['?', '#']).next().unwrap_or_default();
     let mut segments = path.trim_matches('/').split('/');
-    match (segments.next(), segments.next(), segments.next(), segments.next()) {
+    match (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) {
         (Some("webhooks"), Some(channel), Some(inbox), None) => Some((channel, inbox)),
         _ => None,
     }
@@ -355,6 +360,9 @@ mod tests {
         assert_eq!(webhook_target("http://h/api/webhooks/a"), None);
         assert_eq!(webhook_target("http://h/webhooksx/a/b"), None);
         assert_eq!(webhook_target("http://h"), None);
-        assert_eq!(webhook_target("http://h/webhooks/a/b#frag"), Some(("a", "b")));
+        assert_eq!(
+            webhook_target("http://h/webhooks/a/b#frag"),
+            Some(("a", "b"))
+        );
     }
 }

@@ -81,6 +81,7 @@ CREATE INDEX IF NOT EXISTS conversations_by_time ON conversations(updated_at DES
 CREATE TABLE IF NOT EXISTS conversation_labels (
   label TEXT NOT NULL, conversation_id TEXT NOT NULL, PRIMARY KEY (label, conversation_id)
 );
+CREATE INDEX IF NOT EXISTS conversation_labels_by_conversation ON conversation_labels(conversation_id);
 CREATE TABLE IF NOT EXISTS docs (
   id INTEGER PRIMARY KEY, conversation_id TEXT NOT NULL, message_id TEXT NOT NULL,
   seq INTEGER NOT NULL, direction TEXT NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL,
@@ -336,6 +337,8 @@ impl WorkspaceObject {
                 ],
             )
             .map_err(sql_err("writing an index entry"))?;
+        // Found through `conversation_labels_by_conversation`: the primary
+        // key leads with the label, and this runs on every index update.
         self.sql
             .exec(
                 "DELETE FROM conversation_labels WHERE conversation_id = ?",

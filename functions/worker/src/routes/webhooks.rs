@@ -34,7 +34,9 @@ impl Headers for RequestHeaders {
 
 /// The body as raw bytes, refused with 413 above [`WEBHOOK_BODY_LIMIT`].
 async fn raw_body(req: &web_sys::Request, headers: &RequestHeaders) -> ApiResult<Vec<u8>> {
-    let declared = headers.get("content-length").and_then(|l| l.parse::<usize>().ok());
+    let declared = headers
+        .get("content-length")
+        .and_then(|l| l.parse::<usize>().ok());
     if declared.is_some_and(|n| n > WEBHOOK_BODY_LIMIT) {
         return Err(too_large(WEBHOOK_BODY_LIMIT));
     }

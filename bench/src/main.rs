@@ -40,7 +40,7 @@ struct Options {
     soak: Option<soak::SoakOptions>,
 }
 
-const USAGE: &str = "usage: switchboard-bench [--quick] [--url http://127.0.0.1:PORT] [--scale] [--scale-messages N] [--markdown] | --export N | --soak [--soak-minutes N | --soak-seconds N] [--soak-preload N] [--soak-visitors N] [--soak-agents N] [--soak-rounds N] [--check]";
+const USAGE: &str = "usage: switchboard-bench [--quick] [--url http://127.0.0.1:PORT] [--scale] [--scale-messages N] [--markdown] | --export N | --soak [--soak-minutes N | --soak-seconds N] [--soak-preload N] [--soak-visitors N] [--soak-agents N] [--soak-rounds N [--soak-same-visitors]] [--check]";
 
 fn options() -> Options {
     let mut o = Options {
@@ -64,6 +64,7 @@ fn options() -> Options {
             preload: 0,
             check: false,
             rounds: 1,
+            same_visitors: false,
         })
     }
     let mut args = std::env::args().skip(1);
@@ -101,6 +102,7 @@ fn options() -> Options {
             "--soak-agents" => soak(&mut o).agents = number(args.next(), &a).max(1) as usize,
             "--check" => soak(&mut o).check = true,
             "--soak-rounds" => soak(&mut o).rounds = number(args.next(), &a).clamp(1, 10) as u32,
+            "--soak-same-visitors" => soak(&mut o).same_visitors = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -199,11 +201,22 @@ fn main() {
         let mut p = Proc::switchboard();
         println!("  switchboard on {}", p.base);
         let mut ok = true;
+        let mut kept: Option<soak::World> = None;
         for round in 0..so.rounds {
             if so.rounds > 1 {
                 println!("\nsoak round {} of {}", round + 1, so.rounds);
             }
-            ok &= soak::run(&mut p, so, round);
+            let world = match kept.take() {
+                Some(w) => Some(w),
+                None => soak::world(&p, so, round),
+            };
+            let Some(world) = world else {
+                fail("the soak's workspace could not be set up");
+            };
+            ok &= soak::run(&mut p, so, round, &world);
+            if so.same_visitors {
+                kept = Some(world);
+            }
         }
         println!("\nsoak took {:.0} s", started.elapsed().as_secs_f64());
         if so.check && !ok {

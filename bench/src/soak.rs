@@ -44,6 +44,10 @@ pub struct SoakOptions {
     /// round that stays under the first one's memory shows the memory is
     /// reused, not lost. Only the first round kills the server.
     pub rounds: u32,
+    /// Every round in the first round's workspace, with the same visitors
+    /// and conversations (`--soak-same-visitors`): no new object ids after
+    /// the first round, the control for what new objects leave behind.
+    pub same_visitors: bool,
 }
 
 /// Counters of one client kind.
@@ -130,24 +134,7 @@ impl Ctx {
         body: &Value,
         ip: Option<&str>,
     ) -> Option<(u16, Value)> {
-        let mut r = self
-            .http
-            .post(&format!("{}{path}", self.base))
-            .set("authorization", &format!("Bearer {token}"))
-            .set("content-type", "application/json");
-        if let Some(ip) = ip {
-            r = r.set("cf-connecting-ip", ip);
-        }
-        match r.send_string(&body.to_string()) {
-            Ok(resp) => {
-                let status = resp.status();
-                Some((status, resp.into_json().unwrap_or(Value::Null)))
-            }
-            Err(ureq::Error::Status(status, resp)) => {
-                Some((status, resp.into_json().unwrap_or(Value::Null)))
-            }
-            Err(_) => None,
-        }
+        post(&self.http, &self.base, path, token, body, ip)
     }
 
     /// Applies one event frame a stream received on a connection whose
@@ -334,14 +321,53 @@ fn percentiles(kind: &Kind) -> (Option<f64>, Option<f64>) {
     }
 }
 
-/// Runs the soak; returns false when a guarantee was broken.
-/// One round of the soak; `round` 0 preloads and kills the server halfway.
-pub fn run(proc: &mut Proc, o: &SoakOptions, round: u32) -> bool {
+/// A JSON POST as a client at `ip`; the status and body, or None when the
+/// server could not be reached.
+fn post(
+    http: &ureq::Agent,
+    base: &str,
+    path: &str,
+    token: &str,
+    body: &Value,
+    ip: Option<&str>,
+) -> Option<(u16, Value)> {
+    let mut r = http
+        .post(&format!("{base}{path}"))
+        .set("authorization", &format!("Bearer {token}"))
+        .set("content-type", "application/json");
+    if let Some(ip) = ip {
+        r = r.set("cf-connecting-ip", ip);
+    }
+    match r.send_string(&body.to_string()) {
+        Ok(resp) => {
+            let status = resp.status();
+            Some((status, resp.into_json().unwrap_or(Value::Null)))
+        }
+        Err(ureq::Error::Status(status, resp)) => {
+            Some((status, resp.into_json().unwrap_or(Value::Null)))
+        }
+        Err(_) => None,
+    }
+}
+
+/// What a round's clients work in: one workspace with a widget inbox and a
+/// Messenger inbox, its agents, the visitors' sessions and the Messenger
+/// conversations. Made anew for every round (new objects each time), or
+/// once for all rounds with `--soak-same-visitors`.
+pub struct World {
+    t: Target,
+    agents: Vec<String>,
+    visitors: Vec<Visitor>,
+    psids: Vec<String>,
+    messenger: Vec<String>,
+}
+
+/// Signs up the round's workspace and opens its sessions; `round` 0 first
+/// preloads the history.
+pub fn world(proc: &Proc, o: &SoakOptions, round: u32) -> Option<World> {
     let base = proc.base.clone();
     let t = Target::switchboard(&base, None);
-    let Some(owner) = t.api.clone() else {
-        return false;
-    };
+    let owner = t.api.clone()?;
     if o.preload > 0 && round == 0 {
         let mut r = crate::report::Report::default();
         crate::scale::run(&t, o.preload, &mut r);
@@ -367,6 +393,54 @@ pub fn run(proc: &mut Proc, o: &SoakOptions, round: u32) -> bool {
                 .to_string(),
         );
     }
+    let http = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(20))
+        .build();
+    let mut visitors = Vec::new();
+    for i in 0..o.visitors {
+        let ip = format!("10.{}.{}.1", i / 250, i % 250);
+        for _ in 0..5 {
+            let path = format!("/api/widget/{widget}/session");
+            if let Some((201, s)) = post(&http, &base, &path, "", &json!({}), Some(&ip)) {
+                visitors.push(Visitor {
+                    token: s["token"].as_str().unwrap_or_default().to_string(),
+                    conversation: s["conversation_id"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                    ip: ip.clone(),
+                });
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+    let psids: Vec<String> = (0..50).map(|i| format!("soak-m{i}")).collect();
+    // Messenger conversations exist after a first message.
+    t.create_conversations(&psids);
+    let messenger: Vec<String> = psids.iter().map(|p| t.conversation_id(p)).collect();
+    Some(World {
+        t,
+        agents,
+        visitors,
+        psids,
+        messenger,
+    })
+}
+
+/// Runs one round of the soak in `world`; returns false when a guarantee
+/// was broken. `round` 0 kills the server halfway.
+pub fn run(proc: &mut Proc, o: &SoakOptions, round: u32, world: &World) -> bool {
+    let base = proc.base.clone();
+    let World {
+        t,
+        agents,
+        visitors,
+        psids,
+        messenger,
+    } = world;
+    // Tags and ids name the round: with `--soak-same-visitors` a stream
+    // replays earlier rounds, and a repeated id would be deduplicated.
     let ctx = Ctx {
         base: base.clone(),
         ws_base: t.ws_base.clone(),
@@ -386,37 +460,6 @@ pub fn run(proc: &mut Proc, o: &SoakOptions, round: u32) -> bool {
         agents.len(),
         o.duration.as_secs_f64()
     );
-    let mut visitors = Vec::new();
-    for i in 0..o.visitors {
-        let ip = format!("10.{}.{}.1", i / 250, i % 250);
-        let mut got = None;
-        for _ in 0..5 {
-            if let Some((201, s)) = ctx.post(
-                &format!("/api/widget/{widget}/session"),
-                "",
-                &json!({}),
-                Some(&ip),
-            ) {
-                got = Some(Visitor {
-                    token: s["token"].as_str().unwrap_or_default().to_string(),
-                    conversation: s["conversation_id"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_string(),
-                    ip: ip.clone(),
-                });
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(300));
-        }
-        if let Some(v) = got {
-            visitors.push(v);
-        }
-    }
-    let psids: Vec<String> = (0..50).map(|i| format!("soak-m{i}")).collect();
-    // Messenger conversations exist after a first message.
-    t.create_conversations(&psids);
-    let messenger: Vec<String> = psids.iter().map(|p| t.conversation_id(p)).collect();
     println!(
         "  {} visitor sessions, {} Messenger conversations",
         visitors.len(),
@@ -588,10 +631,10 @@ pub fn run(proc: &mut Proc, o: &SoakOptions, round: u32) -> bool {
                     let Some(v) = visitors.get(i) else { break };
                     let kind = ctx.kind(kinds[i % 2]);
                     n += 1;
-                    let tag = format!("v{i} w{w} n{n}");
+                    let tag = format!("r{round} v{i} w{w} n{n}");
                     kind.sent.fetch_add(1, Ordering::Relaxed);
                     ctx.sent(&tag);
-                    let body = json!({"text": tag, "client_id": format!("c{w}-{n}")});
+                    let body = json!({"text": tag, "client_id": format!("c{round}-{w}-{n}")});
                     let deadline = Instant::now() + Duration::from_secs(60);
                     while Instant::now() < deadline {
                         match ctx.post("/api/widget/messages", &v.token, &body, Some(&v.ip)) {
@@ -626,10 +669,10 @@ pub fn run(proc: &mut Proc, o: &SoakOptions, round: u32) -> bool {
                         .cloned()
                         .unwrap_or_default();
                     n += 1;
-                    let tag = format!("reply v{i} n{n}");
+                    let tag = format!("r{round} reply v{i} n{n}");
                     kind.sent.fetch_add(1, Ordering::Relaxed);
                     ctx.sent(&tag);
-                    let body = json!({"text": tag, "client_id": format!("r-{n}")});
+                    let body = json!({"text": tag, "client_id": format!("r-{round}-{n}")});
                     let deadline = Instant::now() + Duration::from_secs(60);
                     while Instant::now() < deadline {
                         match ctx.post(
@@ -652,7 +695,7 @@ pub fn run(proc: &mut Proc, o: &SoakOptions, round: u32) -> bool {
         }
         // Meta batches: 10 events a POST, ~20 messages/s.
         {
-            let psids = &psids;
+            let psids = &*psids;
             let t = &t;
             s.spawn(move || {
                 let mut rng = Rng(0x3e7a);
@@ -666,10 +709,10 @@ pub fn run(proc: &mut Proc, o: &SoakOptions, round: u32) -> bool {
                             n += 1;
                             let k = (rng.next() as usize) % psids.len();
                             let psid = psids.get(k).cloned().unwrap_or_default();
-                            let tag = format!("meta {psid} n{n}");
+                            let tag = format!("r{round} meta {psid} n{n}");
                             Ev {
                                 psid,
-                                mid: format!("soak.{n}"),
+                                mid: format!("soak.{round}.{n}"),
                                 text: tag,
                             }
                         })

@@ -40,7 +40,8 @@ pub struct SoakOptions {
     pub preload: u64,
     pub check: bool,
     /// How many times the load runs on the same server, each round with
-    /// new visitors and each followed by the idle two minutes: a second
+    /// new visitors (unless `same_visitors`) and each followed by the idle
+    /// two minutes: a second
     /// round that stays under the first one's memory shows the memory is
     /// reused, not lost. Only the first round kills the server.
     pub rounds: u32,

@@ -235,11 +235,7 @@ impl Proc {
 
     /// Resident memory of the group's workerd processes, in MiB.
     pub fn workerd_rss_mib(&self) -> f64 {
-        group_processes(self.pgid)
-            .iter()
-            .filter(|p| p.comm.contains("workerd"))
-            .map(|p| rss_kib(p.pid) as f64 / 1024.0)
-            .sum()
+        self.workerd_processes().iter().map(|(rss, _)| rss).sum()
     }
 
     /// Each workerd process of the server: its resident memory (MiB) and

@@ -7,6 +7,9 @@
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use worker::js_sys::Uint8Array;
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::worker_sys::web_sys;
 use worker::{Request, Response};
 
 /// A client-facing error: a status and a one-line reason.
@@ -115,22 +118,34 @@ pub fn into_response(result: ApiResult<Response>) -> worker::Result<Response> {
 
 /// The body as raw bytes, refused with 413 above `limit` bytes.
 pub async fn body_bytes(req: &mut Request, limit: usize) -> ApiResult<Vec<u8>> {
-    if let Ok(Some(len)) = req.headers().get("content-length") {
-        if len.parse::<usize>().map(|n| n > limit).unwrap_or(false) {
-            return Err(too_large(limit));
-        }
+    raw_body_bytes(req.inner(), limit).await
+}
+
+/// [`body_bytes`] of the runtime's request itself (the webhook path takes
+/// it before any `worker::Request` conversion). The declared length is
+/// checked first, so an oversized body is refused unread.
+pub async fn raw_body_bytes(req: &web_sys::Request, limit: usize) -> ApiResult<Vec<u8>> {
+    let declared = req
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|l| l.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large(limit));
     }
-    let bytes = req
-        .bytes()
+    let unreadable = |_| ApiError::bad_request("could not read the request body");
+    let buffer = JsFuture::from(req.array_buffer().map_err(unreadable)?)
         .await
-        .map_err(|_| ApiError::bad_request("could not read the request body"))?;
+        .map_err(unreadable)?;
+    let bytes = Uint8Array::new(&buffer).to_vec();
     if bytes.len() > limit {
         return Err(too_large(limit));
     }
     Ok(bytes)
 }
 
-pub fn too_large(limit: usize) -> ApiError {
+fn too_large(limit: usize) -> ApiError {
     ApiError::new(413, format!("body is larger than the {limit}-byte limit"))
 }
 

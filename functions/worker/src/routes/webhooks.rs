@@ -6,7 +6,7 @@
 //! else retries, and platform ids make the retry store nothing twice.
 
 use crate::db;
-use crate::http::{json, query, too_large, ApiError, ApiResult};
+use crate::http::{json, query, raw_body_bytes, ApiError, ApiResult};
 use crate::objects::internal::{IngestRequest, IngestResult};
 use crate::objects::{self};
 use crate::runtime::{now_ms, now_secs};
@@ -15,8 +15,6 @@ use switchboard_core::channels::{Channel, Headers};
 use switchboard_core::ids::{conversation_id, is_id};
 use switchboard_core::inbound::InboundEvent;
 use switchboard_core::verify::constant_time_eq;
-use worker::js_sys::Uint8Array;
-use worker::wasm_bindgen_futures::JsFuture;
 use worker::worker_sys::web_sys;
 use worker::{Env, Request, Response};
 
@@ -30,25 +28,6 @@ impl Headers for RequestHeaders {
     fn get(&self, name: &str) -> Option<String> {
         self.0.get(name).ok().flatten()
     }
-}
-
-/// The body as raw bytes, refused with 413 above [`WEBHOOK_BODY_LIMIT`].
-async fn raw_body(req: &web_sys::Request, headers: &RequestHeaders) -> ApiResult<Vec<u8>> {
-    let declared = headers
-        .get("content-length")
-        .and_then(|l| l.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > WEBHOOK_BODY_LIMIT) {
-        return Err(too_large(WEBHOOK_BODY_LIMIT));
-    }
-    let unreadable = |_| ApiError::bad_request("could not read the request body");
-    let buffer = JsFuture::from(req.array_buffer().map_err(unreadable)?)
-        .await
-        .map_err(unreadable)?;
-    let bytes = Uint8Array::new(&buffer).to_vec();
-    if bytes.len() > WEBHOOK_BODY_LIMIT {
-        return Err(too_large(WEBHOOK_BODY_LIMIT));
-    }
-    Ok(bytes)
 }
 
 async fn find_inbox(env: &Env, channel: &str, inbox_id: &str) -> ApiResult<std::rc::Rc<db::Inbox>> {
@@ -109,8 +88,8 @@ pub async fn receive(
     inbox_id: &str,
 ) -> ApiResult<Response> {
     let inbox = find_inbox(env, channel, inbox_id).await?;
+    let body = raw_body_bytes(&req, WEBHOOK_BODY_LIMIT).await?;
     let headers = RequestHeaders(req.headers());
-    let body = raw_body(&req, &headers).await?;
     let verified = inbox
         .settings
         .verify(&headers, &body, now_secs())

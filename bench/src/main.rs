@@ -7,12 +7,14 @@
 //! cargo run --release -p switchboard-bench -- --export N   # streaming export of N messages
 //! cargo run --release -p switchboard-bench -- --soak [--soak-minutes 10 | --soak-seconds S]
 //!     [--soak-preload N] [--soak-visitors 300] [--soak-agents 5] [--check]
+//! cargo run --release -p switchboard-bench -- --memory-rounds N [--memory-no-sockets]  # idle RSS per round, both sides
 //! ```
 //!
 //! Only ever talks to 127.0.0.1, and every loop is bounded. See
 //! docs/BENCHMARKS.md for what each scenario measures and the results.
 
 mod export;
+mod growth;
 mod load;
 mod report;
 mod scale;
@@ -38,9 +40,13 @@ struct Options {
     export: Option<u64>,
     /// `--soak`: only the soak (see `soak.rs`).
     soak: Option<soak::SoakOptions>,
+    /// `--memory-rounds N`: only the idle-memory rounds (see `growth.rs`).
+    memory_rounds: Option<u32>,
+    /// `--memory-no-sockets`: those rounds without sockets.
+    memory_sockets: bool,
 }
 
-const USAGE: &str = "usage: switchboard-bench [--quick] [--url http://127.0.0.1:PORT] [--scale] [--scale-messages N] [--markdown] | --export N | --soak [--soak-minutes N | --soak-seconds N] [--soak-preload N] [--soak-visitors N] [--soak-agents N] [--soak-rounds N [--soak-same-visitors]] [--check]";
+const USAGE: &str = "usage: switchboard-bench [--quick] [--url http://127.0.0.1:PORT] [--scale] [--scale-messages N] [--markdown] | --export N | --soak [--soak-minutes N | --soak-seconds N] [--soak-preload N] [--soak-visitors N] [--soak-agents N] [--soak-rounds N [--soak-same-visitors]] [--check] | --memory-rounds N [--memory-no-sockets]";
 
 fn options() -> Options {
     let mut o = Options {
@@ -51,6 +57,8 @@ fn options() -> Options {
         markdown: false,
         export: None,
         soak: None,
+        memory_rounds: None,
+        memory_sockets: true,
     };
     let number = |v: Option<String>, what: &str| -> u64 {
         v.and_then(|n| n.replace('_', "").parse().ok())
@@ -103,6 +111,10 @@ fn options() -> Options {
             "--check" => soak(&mut o).check = true,
             "--soak-rounds" => soak(&mut o).rounds = number(args.next(), &a).clamp(1, 10) as u32,
             "--soak-same-visitors" => soak(&mut o).same_visitors = true,
+            "--memory-rounds" => {
+                o.memory_rounds = Some(number(args.next(), &a).clamp(1, 20) as u32)
+            }
+            "--memory-no-sockets" => o.memory_sockets = false,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -280,6 +292,14 @@ fn main() {
         Target::switchboard(&sb_base, sb_proc),
         Target::floor(floor_proc),
     ];
+    if let Some(rounds) = o.memory_rounds {
+        let lost = growth::run(&targets, rounds, o.memory_sockets);
+        println!("\nbench took {:.0} s", started.elapsed().as_secs_f64());
+        if lost > 0 {
+            std::process::exit(1);
+        }
+        return;
+    }
 
     // Scenarios 1–3 share 50 conversations per target, each with an agent socket.
     let convs = psids("c", 50);

@@ -887,6 +887,7 @@ pub fn run(proc: &mut Proc, o: &SoakOptions, round: u32, world: &World) -> bool 
     println!("  of which the runtime (MiB): {}", line(|m| m.runtime_rss));
     println!("  wasm linear memory (MiB): {}", line(|m| m.wasm));
     println!("  Rust live heap (MiB): {}", line(|m| m.live));
+    println!("  JS values Rust holds: {}", line(|m| m.js_refs));
     println!(
         "  SQLite files the runtime holds open: {}",
         line(|m| m.sqlite_open)
@@ -906,6 +907,7 @@ pub fn run(proc: &mut Proc, o: &SoakOptions, round: u32, world: &World) -> bool 
         );
         println!("    wasm linear memory (MiB): {}", line(|m| m.wasm));
         println!("    Rust live heap (MiB): {}", line(|m| m.live));
+        println!("    JS values Rust holds: {}", line(|m| m.js_refs));
         println!("    SQLite files open: {}", line(|m| m.sqlite_open));
     }
     println!(
@@ -933,7 +935,8 @@ fn cooldown(proc: &Proc) -> Vec<(f64, Memory)> {
 /// One memory sample, in MiB: workerd's resident memory, and from the
 /// worker's `/healthz` (the bench runs it with `DEBUG_COUNTERS=1`) the
 /// isolate's wasm linear memory, which never shrinks, and the part of it
-/// Rust holds now (`functions/worker/src/memory.rs`); and of the workerd
+/// Rust holds now (`functions/worker/src/memory.rs`) with the count of JS
+/// values it holds (each keeps an object alive in V8's heap); and of the workerd
 /// process that runs the objects (the one holding SQLite files), its own
 /// resident memory and how many SQLite files it holds open, about one per
 /// object in memory.
@@ -944,6 +947,8 @@ struct Memory {
     live: f64,
     runtime_rss: f64,
     sqlite_open: f64,
+    /// JS values held through wasm-bindgen's table (`js_refs_live`).
+    js_refs: f64,
 }
 
 impl Memory {
@@ -969,6 +974,7 @@ impl Memory {
             sqlite_open: runtime.1 as f64,
             wasm: mib(&health, "wasm_memory_bytes"),
             live: mib(&health, "rust_heap_live_bytes"),
+            js_refs: health["js_refs_live"].as_f64().unwrap_or(f64::NAN),
         }
     }
 
@@ -983,8 +989,8 @@ impl Memory {
 
     fn line(&self) -> String {
         format!(
-            "workerd RSS {:.0} MiB (runtime {:.0}), wasm memory {:.0} MiB (Rust live {:.0} MiB), {:.0} SQLite files open",
-            self.rss, self.runtime_rss, self.wasm, self.live, self.sqlite_open
+            "workerd RSS {:.0} MiB (runtime {:.0}), wasm memory {:.0} MiB (Rust live {:.0} MiB, {:.0} JS values), {:.0} SQLite files open",
+            self.rss, self.runtime_rss, self.wasm, self.live, self.js_refs, self.sqlite_open
         )
     }
 }

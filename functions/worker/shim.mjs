@@ -1,6 +1,6 @@
 // The worker's entry (wrangler.toml `main`): worker-build's module as it
-// is (built into ./build by scripts/build.sh), except that
-// ConversationObject is exported as a class that extends DurableObject.
+// is (built into ./build by scripts/build.sh), except that both Durable
+// Object classes are exported as classes that extend DurableObject.
 // workerd accepts JS RPC only to such a class, and a Rust
 // `#[durable_object]` class is not one. Every method forwards to the Rust
 // object (worker-build's export, with its reinitialization after a panic),
@@ -39,6 +39,45 @@ export class ConversationObject extends DurableObject {
   }
 
   // Hibernating WebSockets: workerd calls these on this class.
+  webSocketMessage(ws, message) {
+    return this.#inner.webSocketMessage(ws, message);
+  }
+
+  webSocketClose(ws, code, reason, wasClean) {
+    return this.#inner.webSocketClose(ws, code, reason, wasClean);
+  }
+
+  webSocketError(ws, error) {
+    return this.#inner.webSocketError(ws, error);
+  }
+}
+
+export class WorkspaceObject extends DurableObject {
+  #inner;
+
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.#inner = new rust.WorkspaceObject(ctx, env);
+  }
+
+  // Every internal route, `POST /index` too for a caller of the previous
+  // version during a deploy.
+  fetch(request) {
+    return this.#inner.fetch(request);
+  }
+
+  // RPC from a conversation object's alarm: its summary and new messages
+  // (`objects::index` in Rust). Answers `WorkspaceObject::index_rpc`'s string.
+  index(body) {
+    return this.#inner.index(body);
+  }
+
+  // The workspace's alarm: presence, visitors, label jobs, ticket expiry.
+  alarm() {
+    return this.#inner.alarm();
+  }
+
+  // The dashboard's feed sockets (hibernating).
   webSocketMessage(ws, message) {
     return this.#inner.webSocketMessage(ws, message);
   }

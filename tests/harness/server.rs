@@ -150,8 +150,8 @@ impl ServerOptions {
     }
 }
 
-/// `wrangler.toml` with `main` on worker-build's own module (its
-/// `ConversationObject` does not extend `DurableObject`), written into
+/// `wrangler.toml` with `main` on worker-build's own module (its object
+/// classes do not extend `DurableObject`), written into
 /// `dir` with every path made absolute.
 fn config_without_rpc(dir: &Path) -> PathBuf {
     let root = repo_root();

@@ -156,11 +156,12 @@ fn objects_written_by_the_first_release_are_migrated_once_and_lose_nothing() {
 }
 
 /// During a deploy the new worker can reach a conversation object still on
-/// the version before JS RPC, which workerd refuses to call. Served here
-/// without `shim.mjs` (objects that refuse RPC), every ingest takes the
-/// fetch route instead, with the same exactly-once answers.
+/// the version before JS RPC, which workerd refuses to call, and a
+/// conversation object can reach such a workspace object. Served here
+/// without `shim.mjs` (objects that refuse RPC), every ingest and every
+/// index update takes the fetch route instead, with the same answers.
 #[test]
-fn ingest_reaches_objects_that_refuse_rpc_through_their_fetch_route() {
+fn ingest_and_index_reach_objects_that_refuse_rpc_through_their_fetch_routes() {
     use switchboard_tests::server::ServerOptions;
     use switchboard_tests::Api;
     let server = Server::start_with(ServerOptions::default().objects_without_rpc());
@@ -174,6 +175,11 @@ fn ingest_reaches_objects_that_refuse_rpc_through_their_fetch_route() {
     post_signed(&ws, &body).expect_status(200);
     post_signed(&ws, &body).expect_status(200);
     let cv = conversation_of(&ws, "psid-deploy");
+    // The index took both messages: the list shows the second as the last.
+    ws.api.wait_for_conversations(|l| {
+        l.iter()
+            .any(|c| c["id"] == cv.as_str() && c["last_message"]["text"] == "second")
+    });
     let texts: Vec<Value> = ws
         .api
         .messages(&cv)

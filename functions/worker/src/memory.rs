@@ -64,6 +64,20 @@ pub fn live_heap_bytes() -> usize {
     LIVE.load(Ordering::Relaxed)
 }
 
+/// How many JS values Rust holds through wasm-bindgen's table: a
+/// `JsValue` that is never dropped keeps its object alive in V8's heap,
+/// which neither of the figures above would show.
+pub fn js_refs_live() -> u32 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        wasm_bindgen::externref_heap_live_count()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0
+    }
+}
+
 /// The size of the wasm linear memory, in bytes.
 pub fn linear_memory_bytes() -> usize {
     #[cfg(target_arch = "wasm32")]

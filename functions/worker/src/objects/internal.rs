@@ -77,22 +77,38 @@ impl IngestResult {
     /// {reason}` when the object refused (a 4xx reaches a widget visitor
     /// as the fetch route's refusal did). A string crosses RPC as one
     /// structured-clone value and the wasm boundary as one copy.
-    pub fn to_rpc_answer(answer: &Result<IngestResult, ApiError>) -> String {
-        match answer {
-            Ok(result) => format!("200 {}", result.to_header()),
-            Err(e) => format!("{} {}", e.status, e.reason),
-        }
+    pub fn to_rpc_answer(answer: Result<IngestResult, ApiError>) -> String {
+        rpc_answer(answer.map(|result| result.to_header()))
     }
 
     /// Reads [`IngestResult::to_rpc_answer`]'s string; `None` when it is
     /// not one (the object's answer is ours, so that is a bug, not input).
     pub fn from_rpc_answer(answer: &str) -> Option<Result<IngestResult, ApiError>> {
-        let (status, rest) = answer.split_once(' ')?;
-        match status.parse::<u16>().ok()? {
-            200 => Self::from_header(rest).map(Ok),
-            status @ 400..=599 => Some(Err(ApiError::new(status, rest))),
-            _ => None,
+        match read_rpc_answer(answer)? {
+            Ok(counts) => Self::from_header(counts).map(Ok),
+            Err(e) => Some(Err(e)),
         }
+    }
+}
+
+/// An object's answer to a JS RPC call, as one string (it crosses RPC as
+/// one structured-clone value and the wasm boundary as one copy): `200
+/// {detail}` when done, `{status} {reason}` when the object refused.
+pub fn rpc_answer<D: std::fmt::Display>(answer: Result<D, ApiError>) -> String {
+    match answer {
+        Ok(detail) => format!("200 {detail}"),
+        Err(e) => format!("{} {}", e.status, e.reason),
+    }
+}
+
+/// Reads [`rpc_answer`]'s string into the detail or the refusal; `None`
+/// when it is not one (the answer is ours, so that is a bug, not input).
+pub fn read_rpc_answer(answer: &str) -> Option<Result<&str, ApiError>> {
+    let (status, rest) = answer.split_once(' ')?;
+    match status.parse::<u16>().ok()? {
+        200 => Some(Ok(rest)),
+        status @ 400..=599 => Some(Err(ApiError::new(status, rest))),
+        _ => None,
     }
 }
 

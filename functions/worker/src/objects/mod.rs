@@ -14,7 +14,7 @@ pub mod sql;
 pub mod workspace;
 
 use crate::http::{ApiError, ApiResult};
-use internal::IngestResult;
+use internal::{read_rpc_answer, IngestResult};
 use switchboard_core::ids::conversation_object_name;
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Stub};
 
@@ -86,16 +86,13 @@ pub fn forward_request(
     )?)
 }
 
-/// A lean object call (the alarm's `/index`): `POST path` with `body` as text and no
-/// headers, straight through the runtime's `Request` and the stub's `fetch`
-/// (no `worker::Request`/`worker::Response` around them, which read the
+/// A lean object call, for an object of the version before RPC (`/ingest`,
+/// `/index`): `POST path` with `body` as text and no headers, straight
+/// through the runtime's `Request` and the stub's `fetch` (no
+/// `worker::Request`/`worker::Response` around them, which read the
 /// method, URL, headers and cf of each back across the boundary). The
 /// answer is the runtime's `Response`: read its status and headers; its
 /// body only if the route has one.
-pub async fn post_lean(stub: Stub, path: &str, body: &str) -> ApiResult<web_sys::Response> {
-    fetch_lean(&stub.into_rpc(), path, body).await
-}
-
 async fn fetch_lean(
     object: &worker::worker_sys::DurableObject,
     path: &str,
@@ -130,6 +127,41 @@ extern "C" {
         this: &ConversationRpc,
         body: &str,
     ) -> std::result::Result<js_sys::Promise, wasm_bindgen::JsValue>;
+
+    /// A workspace object's stub seen through JS RPC: the methods of
+    /// `WorkspaceObject` in `functions/worker/shim.mjs`.
+    #[wasm_bindgen(extends = js_sys::Object)]
+    type WorkspaceRpc;
+
+    /// `index(body)`: resolves to `WorkspaceObject::index_rpc`'s string.
+    #[wasm_bindgen(method, catch)]
+    fn index(
+        this: &WorkspaceRpc,
+        body: &str,
+    ) -> std::result::Result<js_sys::Promise, wasm_bindgen::JsValue>;
+}
+
+/// Awaits an RPC call's answer string; `Ok(None)` when workerd refused the
+/// call because the object runs the version before RPC (see [`refuses_rpc`]).
+async fn await_rpc(
+    called: std::result::Result<js_sys::Promise, wasm_bindgen::JsValue>,
+    what: &'static str,
+) -> ApiResult<Option<String>> {
+    let answer = match called {
+        Ok(promise) => wasm_bindgen_futures::JsFuture::from(promise).await,
+        Err(e) => Err(e),
+    };
+    match answer {
+        Ok(answer) => match answer.as_string() {
+            Some(text) => Ok(Some(text)),
+            None => Err(ApiError::internal(
+                what,
+                format!("not an answer: {answer:?}"),
+            )),
+        },
+        Err(e) if refuses_rpc(&e) => Ok(None),
+        Err(e) => Err(ApiError::internal(what, format!("{e:?}"))),
+    }
 }
 
 /// The hot path's ingest: `body` (an `IngestRequest` as JSON) to the
@@ -148,32 +180,45 @@ pub async fn ingest(
 ) -> ApiResult<std::result::Result<IngestResult, ApiError>> {
     use wasm_bindgen::JsCast;
     let object: ConversationRpc = stub.into_rpc();
-    let called = match object.ingest(body) {
-        Ok(promise) => wasm_bindgen_futures::JsFuture::from(promise).await,
-        Err(e) => Err(e),
+    let what = "calling a conversation object's ingest";
+    let Some(answer) = await_rpc(object.ingest(body), what).await? else {
+        return ingest_by_fetch(object.unchecked_ref(), body).await;
     };
-    let answer = match called {
-        Ok(answer) => answer,
-        Err(e) if refuses_rpc(&e) => {
-            return ingest_by_fetch(object.unchecked_ref(), body).await;
-        }
-        Err(e) => {
-            return Err(ApiError::internal(
-                "calling a conversation object's ingest",
-                format!("{e:?}"),
-            ))
-        }
+    IngestResult::from_rpc_answer(&answer).ok_or_else(|| {
+        ApiError::internal(
+            "reading a conversation object's ingest answer",
+            format!("not an answer: {answer:?}"),
+        )
+    })
+}
+
+/// A conversation's index update (`body`, an `IndexUpdate` as JSON) to its
+/// workspace object's JS RPC method `index`; an object of the version
+/// before RPC (during a deploy) gets it through `POST /index`. Sending it
+/// again is safe: a repeated update changes nothing. `Err` when the call
+/// failed or the object refused; the alarm tries again.
+pub async fn index(stub: Stub, body: &str) -> ApiResult<()> {
+    use wasm_bindgen::JsCast;
+    let object: WorkspaceRpc = stub.into_rpc();
+    let what = "calling the workspace index";
+    let Some(answer) = await_rpc(object.index(body), what).await? else {
+        let resp = fetch_lean(object.unchecked_ref(), "/index", body).await?;
+        return match resp.status() {
+            200 => Ok(()),
+            status => Err(ApiError::new(
+                status,
+                "the workspace index refused the update",
+            )),
+        };
     };
-    answer
-        .as_string()
-        .as_deref()
-        .and_then(IngestResult::from_rpc_answer)
-        .ok_or_else(|| {
-            ApiError::internal(
-                "reading a conversation object's ingest answer",
-                format!("not an answer: {answer:?}"),
-            )
-        })
+    match read_rpc_answer(&answer) {
+        Some(Ok(_)) => Ok(()),
+        Some(Err(refused)) => Err(refused),
+        None => Err(ApiError::internal(
+            "reading the workspace index's answer",
+            format!("not an answer: {answer:?}"),
+        )),
+    }
 }
 
 /// workerd's refusal of an RPC call to an object whose class has no such

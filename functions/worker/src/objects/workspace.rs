@@ -33,7 +33,9 @@
 //!   /translation/usage`: the translation cache and daily usage (see
 //!   `workspace/translation.rs`).
 
-use super::internal::{ExportConversations, IndexUpdate, RoundRobinAnswer, WorkspaceErase};
+use super::internal::{
+    rpc_answer, ExportConversations, IndexUpdate, RoundRobinAnswer, WorkspaceErase,
+};
 use super::schema::Schema;
 use super::sockets::{self, SocketIdentity, Waiters};
 use super::sql::{int, opt_text, scalar, sql_err, text, Body};
@@ -249,16 +251,46 @@ impl DurableObject for WorkspaceObject {
     }
 }
 
+/// The methods `functions/worker/shim.mjs` forwards from its
+/// `WorkspaceObject` (a class that extends `DurableObject`, which workerd
+/// requires for JS RPC) to this one.
+#[wasm_bindgen::prelude::wasm_bindgen]
+impl WorkspaceObject {
+    /// `index(body)`: a conversation object's alarm brings its summary and
+    /// new messages (issue 14: an RPC call costs less than a `Request` and a
+    /// `Response`). The same work and guarantees as `POST /index`; answers
+    /// with [`rpc_answer`]: `200 applied`, `200 unchanged` or a refusal.
+    #[wasm_bindgen(js_name = index)]
+    pub fn index_rpc(&self, body: String) -> String {
+        rpc_answer(
+            self.store_index(&body)
+                .map(|applied| if applied { "applied" } else { "unchanged" }),
+        )
+    }
+}
+
 impl WorkspaceObject {
     /// `POST /index`: indexes new messages for search, then upserts the
     /// summary unless the index already holds a newer one, and pushes it.
+    /// `POST /index`: the fetch route, kept for a caller of the previous
+    /// version during a deploy (this version's conversation objects call
+    /// the JS RPC method `index`, `index_rpc` below). Both run
+    /// [`Self::store_index`].
     async fn index(&self, req: &mut Request) -> Answer {
         // Text, then serde_json (not `Request::json`'s serde_wasm_bindgen walk).
         let body = req
             .text()
             .await
             .map_err(|e| ApiError::bad_request(format!("index body: {e}")))?;
-        let update: IndexUpdate = serde_json::from_str(&body)
+        let applied = self.store_index(&body)?;
+        json(200, &serde_json::json!({ "applied": applied })).map_err(ApiError::from)
+    }
+
+    /// Applies an [`IndexUpdate`] (`body`, as JSON): reports, search
+    /// documents, then the summary unless a newer one is stored; false
+    /// when it was not newer. A repeat changes nothing.
+    fn store_index(&self, body: &str) -> std::result::Result<bool, ApiError> {
+        let update: IndexUpdate = serde_json::from_str(body)
             .map_err(|e| ApiError::bad_request(format!("index body: {e}")))?;
         let summary = update.summary;
         // Facts carry their own progress mark: a later page of the same
@@ -314,7 +346,7 @@ impl WorkspaceObject {
         )
         .map_err(sql_err("reading an index entry"))?;
         if stored >= summary.last_seq {
-            return json(200, &serde_json::json!({ "applied": false })).map_err(ApiError::from);
+            return Ok(false);
         }
         let summary_json = serde_json::to_string(&summary)
             .map_err(|e| ApiError::internal("serializing a summary", e))?;
@@ -356,7 +388,7 @@ impl WorkspaceObject {
         self.append(FeedBody::Conversation {
             conversation: Box::new(summary),
         })?;
-        json(200, &serde_json::json!({ "applied": true })).map_err(ApiError::from)
+        Ok(true)
     }
 
     /// `GET /export/conversations?from=<ms>&after=<id>&limit=<n>`: the ids

@@ -183,7 +183,7 @@ async fn route(req: Request, env: Env) -> Result<Response> {
 /// `{"ok": true}`. With the `DEBUG_COUNTERS` var set to `1` (tests and the
 /// bench only) it also reports this isolate's D1 inbox lookups, so a test
 /// can see that refusals are answered from the caches, and its wasm memory
-/// (`memory.rs`), which the soak bench samples.
+/// and the JS values Rust holds (`memory.rs`), which the soak bench samples.
 fn health(env: &Env) -> ApiResult<Response> {
     let debug = env
         .var("DEBUG_COUNTERS")
@@ -194,6 +194,7 @@ fn health(env: &Env) -> ApiResult<Response> {
             "inbox_queries": crate::db::inbox_queries(),
             "wasm_memory_bytes": crate::memory::linear_memory_bytes(),
             "rust_heap_live_bytes": crate::memory::live_heap_bytes(),
+            "js_refs_live": crate::memory::js_refs_live(),
         }),
         false => serde_json::json!({ "ok": true }),
     };

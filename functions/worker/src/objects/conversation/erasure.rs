@@ -28,6 +28,7 @@ impl ConversationObject {
         self.last_seq.set(0);
         self.first_inbound.set(None);
         self.first_reply.set(None);
+        self.unread.set(None);
         // What is left to do, with ids only: nothing of the contact.
         self.sql
             .exec(

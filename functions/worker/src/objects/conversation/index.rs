@@ -90,14 +90,7 @@ impl ConversationObject {
                 text: m.text,
                 created_at: m.created_at,
             });
-        let unread = scalar(
-            &self.sql,
-            "SELECT COUNT(*) AS n FROM messages WHERE direction = 'inbound' AND seq > \
-             (SELECT COALESCE(MAX(read_seq), 0) FROM reads WHERE reader LIKE 'ag_%')",
-            vec![],
-            0,
-        )
-        .map_err(sql_err("counting unread messages"))?;
+        let unread = self.unread_count()?;
         Ok(ConversationSummary {
             id: c.id.clone(),
             inbox_id: c.inbox_id.clone(),
@@ -112,6 +105,35 @@ impl ConversationObject {
             last_seq: self.last_seq.get(),
             updated_at: c.updated_at,
         })
+    }
+
+    /// Customer messages after the furthest any agent has read. Counted in
+    /// full once, then over the messages stored since only: a message keeps
+    /// its `seq` and direction, and every move of a read position drops the
+    /// count. A long unread conversation would otherwise cost every index
+    /// update a scan of all of it.
+    fn unread_count(&self) -> std::result::Result<i64, ApiError> {
+        let last = self.last_seq.get();
+        let count =
+            match self.unread.get() {
+                Some((upto, n)) if upto <= last => n + scalar(
+                    &self.sql,
+                    "SELECT COUNT(*) AS n FROM messages WHERE direction = 'inbound' AND seq > ?",
+                    vec![int(upto)],
+                    0,
+                )
+                .map_err(sql_err("counting unread messages"))?,
+                _ => scalar(
+                    &self.sql,
+                    "SELECT COUNT(*) AS n FROM messages WHERE direction = 'inbound' AND seq > \
+                 (SELECT COALESCE(MAX(read_seq), 0) FROM reads WHERE reader LIKE 'ag_%')",
+                    vec![],
+                    0,
+                )
+                .map_err(sql_err("counting unread messages"))?,
+            };
+        self.unread.set(Some((last, count)));
+        Ok(count)
     }
 
     /// Brings the workspace index up to date: the conversation's summary
@@ -208,15 +230,7 @@ impl ConversationObject {
         let stub = crate::objects::workspace_stub(&self.env, workspace_id)?;
         let body = serde_json::to_string(update)
             .map_err(|e| ApiError::internal("serializing an index update", e))?;
-        let resp = crate::objects::post_lean(stub, "/index", &body).await?;
-        if resp.status() == 200 {
-            Ok(())
-        } else {
-            Err(ApiError::new(
-                resp.status(),
-                "workspace index refused the update",
-            ))
-        }
+        crate::objects::index(stub, &body).await
     }
 }
 

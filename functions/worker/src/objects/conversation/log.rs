@@ -210,6 +210,7 @@ impl ConversationObject {
                 vec![text(reader), int(seq)],
             )
             .map_err(sql_err("recording a read position"))?;
+        self.unread.set(None);
         self.append(
             now_ms(),
             EventBody::Read {

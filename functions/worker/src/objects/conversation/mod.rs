@@ -219,6 +219,10 @@ pub struct ConversationObject {
     /// `seq`, once they exist (they never change): the reports' anchors.
     first_inbound: Cell<Option<(i64, i64)>>,
     first_reply: Cell<Option<i64>>,
+    /// `(upto, n)`: `n` customer messages unread by every agent among the
+    /// `seq`s up to `upto`, as the index last counted; `None` until counted
+    /// and after any read position moves.
+    unread: Cell<Option<(i64, i64)>>,
     /// `Some(false)` once the alarm found no erasure to finish (only
     /// `/erase` records one); `None` until read. Spares every alarm a read.
     erasure_pending: Cell<Option<bool>>,
@@ -326,6 +330,7 @@ impl DurableObject for ConversationObject {
             indexed_at: Cell::new(0),
             first_inbound: Cell::new(None),
             first_reply: Cell::new(None),
+            unread: Cell::new(None),
             erasure_pending: Cell::new(None),
         }
     }
@@ -458,7 +463,7 @@ impl ConversationObject {
     /// as `POST /ingest`; answers with [`IngestResult::to_rpc_answer`].
     #[wasm_bindgen(js_name = ingest)]
     pub async fn ingest_rpc(&self, body: String) -> String {
-        IngestResult::to_rpc_answer(&self.store_ingest(&body).await)
+        IngestResult::to_rpc_answer(self.store_ingest(&body).await)
     }
 }
 

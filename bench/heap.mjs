@@ -10,7 +10,7 @@
 // (`HeapProfiler.collectGarbage`) and prints them again: what is still
 // alive. It reconnects when the server restarts (the soak kills it once)
 // and runs until stopped. Only talks to 127.0.0.1.
-import WebSocket from "ws";
+import { connect } from "./inspector.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -23,28 +23,10 @@ const gc = args.includes("--gc");
 const started = Date.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function connect() {
-  for (;;) {
-    try {
-      const list = await (await fetch(`http://127.0.0.1:${port}/json`)).json();
-      const t = list.find((x) => x.webSocketDebuggerUrl) ?? list[0];
-      const url = t.webSocketDebuggerUrl.replace(/^ws:\/\/[^/]+/, `ws://127.0.0.1:${port}`);
-      const ws = new WebSocket(url);
-      await new Promise((ok, err) => {
-        ws.once("open", ok);
-        ws.once("error", err);
-      });
-      return ws;
-    } catch {
-      await sleep(1000);
-    }
-  }
-}
-
 const mib = (u) => (u ? `used=${(u.usedSize / 2 ** 20).toFixed(1)} total=${(u.totalSize / 2 ** 20).toFixed(1)}` : "?");
 
 for (;;) {
-  const ws = await connect();
+  const ws = await connect(port, Infinity);
   let id = 0;
   let closed = false;
   const pending = new Map();

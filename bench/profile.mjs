@@ -10,7 +10,7 @@
 // measures Switchboard first, then the floor), stops after `--seconds`,
 // writes the .cpuprofile (open it in Chrome DevTools) and prints the top
 // functions by self time and by total time. Only talks to 127.0.0.1.
-import WebSocket from "ws";
+import { connect } from "./inspector.mjs";
 import fs from "node:fs";
 import readline from "node:readline";
 
@@ -25,26 +25,6 @@ const seconds = Number(opt("--seconds", "8"));
 const out = opt("--out", "/tmp/workerd.cpuprofile");
 const top = Number(opt("--top", "30"));
 const interval = Number(opt("--interval-us", "200"));
-
-async function connect() {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    try {
-      const list = await (await fetch(`http://127.0.0.1:${port}/json`)).json();
-      const t = list.find((x) => x.webSocketDebuggerUrl) ?? list[0];
-      if (t?.webSocketDebuggerUrl) {
-        const url = t.webSocketDebuggerUrl.replace(/^ws:\/\/[^/]+/, `ws://127.0.0.1:${port}`);
-        const ws = new WebSocket(url);
-        await new Promise((ok, err) => {
-          ws.once("open", ok);
-          ws.once("error", err);
-        });
-        return ws;
-      }
-    } catch {}
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`no inspector on 127.0.0.1:${port}`);
-}
 
 let id = 0;
 const pending = new Map();
@@ -94,7 +74,7 @@ function summarize(profile) {
     console.log(`  ${pct(c, busy)}%  ${nm}`);
 }
 
-const ws = await connect();
+const ws = await connect(port);
 ws.on("message", (data) => {
   const m = JSON.parse(data);
   if (m.id && pending.has(m.id)) {

@@ -11,82 +11,64 @@ import * as rust from "./build/index.js";
 export * from "./build/index.js";
 export { default } from "./build/index.js";
 
-export class ConversationObject extends DurableObject {
-  // Private: RPC exposes the prototype's methods, never this field.
-  #inner;
+// Each wrapper's Rust object, kept out of the instance: RPC exposes the
+// prototype's methods and nothing else.
+const inner = new WeakMap();
 
-  constructor(ctx, env) {
+// What workerd calls on every Durable Object class, forwarded.
+class RustObject extends DurableObject {
+  constructor(ctx, env, Rust) {
     super(ctx, env);
-    this.#inner = new rust.ConversationObject(ctx, env);
+    inner.set(this, new Rust(ctx, env));
   }
 
-  // Every internal route, `POST /ingest` too for a caller of the previous
-  // version during a deploy.
+  // Every internal route, and the fetch route of each RPC method below for
+  // a caller of the previous version during a deploy.
   fetch(request) {
-    return this.#inner.fetch(request);
+    return inner.get(this).fetch(request);
+  }
+
+  // Conversation: index, outbox, snoozes, attachments, translation.
+  // Workspace: presence, visitors, label jobs, ticket expiry.
+  alarm() {
+    return inner.get(this).alarm();
+  }
+
+  // Hibernating WebSockets: workerd calls these on the exported class.
+  webSocketMessage(ws, message) {
+    return inner.get(this).webSocketMessage(ws, message);
+  }
+
+  webSocketClose(ws, code, reason, wasClean) {
+    return inner.get(this).webSocketClose(ws, code, reason, wasClean);
+  }
+
+  webSocketError(ws, error) {
+    return inner.get(this).webSocketError(ws, error);
+  }
+}
+
+export class ConversationObject extends RustObject {
+  constructor(ctx, env) {
+    super(ctx, env, rust.ConversationObject);
   }
 
   // RPC from the worker: the webhook's and the widget's messages
   // (`objects::ingest` in Rust). Resolves to the answer string of
   // `IngestResult::to_rpc_answer`.
   ingest(body) {
-    return this.#inner.ingest(body);
-  }
-
-  // The object's alarm: index, outbox, snoozes, attachments, translation.
-  alarm() {
-    return this.#inner.alarm();
-  }
-
-  // Hibernating WebSockets: workerd calls these on this class.
-  webSocketMessage(ws, message) {
-    return this.#inner.webSocketMessage(ws, message);
-  }
-
-  webSocketClose(ws, code, reason, wasClean) {
-    return this.#inner.webSocketClose(ws, code, reason, wasClean);
-  }
-
-  webSocketError(ws, error) {
-    return this.#inner.webSocketError(ws, error);
+    return inner.get(this).ingest(body);
   }
 }
 
-export class WorkspaceObject extends DurableObject {
-  #inner;
-
+export class WorkspaceObject extends RustObject {
   constructor(ctx, env) {
-    super(ctx, env);
-    this.#inner = new rust.WorkspaceObject(ctx, env);
-  }
-
-  // Every internal route, `POST /index` too for a caller of the previous
-  // version during a deploy.
-  fetch(request) {
-    return this.#inner.fetch(request);
+    super(ctx, env, rust.WorkspaceObject);
   }
 
   // RPC from a conversation object's alarm: its summary and new messages
   // (`objects::index` in Rust). Answers `WorkspaceObject::index_rpc`'s string.
   index(body) {
-    return this.#inner.index(body);
-  }
-
-  // The workspace's alarm: presence, visitors, label jobs, ticket expiry.
-  alarm() {
-    return this.#inner.alarm();
-  }
-
-  // The dashboard's feed sockets (hibernating).
-  webSocketMessage(ws, message) {
-    return this.#inner.webSocketMessage(ws, message);
-  }
-
-  webSocketClose(ws, code, reason, wasClean) {
-    return this.#inner.webSocketClose(ws, code, reason, wasClean);
-  }
-
-  webSocketError(ws, error) {
-    return this.#inner.webSocketError(ws, error);
+    return inner.get(this).index(body);
   }
 }

@@ -272,7 +272,7 @@ impl WorkspaceObject {
 impl WorkspaceObject {
     /// `POST /index`: indexes new messages for search, then upserts the
     /// summary unless the index already holds a newer one, and pushes it.
-    /// `POST /index`: the fetch route, kept for a caller of the previous
+    /// The fetch route, kept for a caller of the previous
     /// version during a deploy (this version's conversation objects call
     /// the JS RPC method `index`, `index_rpc` below). Both run
     /// [`Self::store_index`].

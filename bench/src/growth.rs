@@ -12,6 +12,7 @@
 //! `--memory-no-sockets` leaves the sockets out.
 
 use crate::load::{fixed_rate, measure};
+use crate::server::runtime_of;
 use crate::target::Target;
 use crate::watch::Watchers;
 use std::time::Duration;
@@ -34,13 +35,7 @@ struct Idle {
 
 fn runtime_idle(t: &Target) -> Option<Idle> {
     let processes = t.proc.as_ref()?.workerd_processes();
-    // The runtime is the process holding the objects' files; at idle it
-    // still holds a few of its own, and the proxy none.
-    processes
-        .iter()
-        .copied()
-        .max_by(|a, b| a.1.cmp(&b.1).then(a.0.total_cmp(&b.0)))
-        .map(|(rss, files)| Idle { rss, files })
+    runtime_of(&processes).map(|(rss, files)| Idle { rss, files })
 }
 
 fn cells(targets: &[Target], idle: &[Option<Idle>]) -> String {

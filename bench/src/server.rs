@@ -251,6 +251,16 @@ impl Proc {
     }
 }
 
+/// Of [`Proc::workerd_processes`], the runtime: the process holding the
+/// most SQLite files (at idle it still holds a few of its own, the proxy
+/// none); on a tie, the larger.
+pub fn runtime_of(processes: &[(f64, usize)]) -> Option<(f64, usize)> {
+    processes
+        .iter()
+        .copied()
+        .max_by(|a, b| a.1.cmp(&b.1).then(a.0.total_cmp(&b.0)))
+}
+
 fn open_sqlite_files(pid: i32) -> usize {
     let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
         return 0;

@@ -963,11 +963,7 @@ impl Memory {
             .and_then(|r| r.into_json::<serde_json::Value>().ok())
             .unwrap_or_default();
         let processes = proc.workerd_processes();
-        let runtime = processes
-            .iter()
-            .copied()
-            .max_by_key(|(_, files)| *files)
-            .unwrap_or_default();
+        let runtime = crate::server::runtime_of(&processes).unwrap_or_default();
         Memory {
             rss: processes.iter().map(|(rss, _)| rss).sum(),
             runtime_rss: runtime.0,

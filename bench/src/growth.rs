@@ -8,11 +8,14 @@
 //! same traffic? Each round sends both servers the same webhooks (one after
 //! the other, at the same rate, into the same conversations, each watched
 //! by a socket opened for the round and closed after it), then leaves both
-//! idle and samples the workerd process that runs their objects.
+//! idle and samples the workerd process that runs their objects: its RSS,
+//! split into private memory and mapped files, and what its allocator
+//! (tcmalloc, read through gdb) counts as in use and as freed but kept.
+//! RSS alone cannot tell a leak from freed memory workerd never returns.
 //! `--memory-no-sockets` leaves the sockets out.
 
 use crate::load::{fixed_rate, measure};
-use crate::server::runtime_of;
+use crate::server::{allocator, runtime_of, Allocator, Workerd};
 use crate::target::Target;
 use crate::watch::Watchers;
 use std::time::Duration;
@@ -26,16 +29,26 @@ const SECONDS: u64 = 20;
 /// Idle seconds before the sample: workerd evicts idle objects within 15 s.
 const IDLE: u64 = 30;
 
-/// One server's runtime after a round: resident MiB and SQLite files open.
+/// One server's runtime after a round, and what its allocator holds.
 #[derive(Clone, Copy)]
 struct Idle {
-    rss: f64,
-    files: usize,
+    runtime: Workerd,
+    allocator: Option<Allocator>,
 }
 
-fn runtime_idle(t: &Target) -> Option<Idle> {
+/// `release`: hand tcmalloc's free pages to the kernel before sampling.
+fn runtime_idle(t: &Target, release: bool) -> Option<Idle> {
     let processes = t.proc.as_ref()?.workerd_processes();
-    runtime_of(&processes).map(|(rss, files)| Idle { rss, files })
+    let pid = runtime_of(&processes)?.pid;
+    let allocator = allocator(pid, release);
+    // Read after the allocator: a release shows in RSS at once.
+    let processes = t.proc.as_ref()?.workerd_processes();
+    let runtime = processes.into_iter().find(|p| p.pid == pid)?;
+    Some(Idle { runtime, allocator })
+}
+
+fn sample(targets: &[Target], release: bool) -> Vec<Option<Idle>> {
+    targets.iter().map(|t| runtime_idle(t, release)).collect()
 }
 
 fn cells(targets: &[Target], idle: &[Option<Idle>]) -> String {
@@ -43,7 +56,24 @@ fn cells(targets: &[Target], idle: &[Option<Idle>]) -> String {
         .iter()
         .zip(idle)
         .map(|(t, i)| match i {
-            Some(i) => format!("{} {:.0} MiB ({} files)", t.name, i.rss, i.files),
+            Some(Idle {
+                runtime: r,
+                allocator,
+            }) => format!(
+                "{} {:.0} MiB ({:.0} private, {:.0} mapped files; {} SQLite files){}",
+                t.name,
+                r.rss,
+                r.anon,
+                r.file,
+                r.sqlite_files,
+                match allocator {
+                    Some(a) => format!(
+                        "; tcmalloc: {:.0} in use, {:.0} free, {:.0} metadata",
+                        a.in_use, a.free, a.metadata
+                    ),
+                    None => String::new(),
+                }
+            ),
             None => format!("{} -", t.name),
         })
         .collect::<Vec<_>>()
@@ -66,7 +96,7 @@ pub fn run(targets: &[Target], rounds: u32, sockets: bool) -> usize {
         if sockets { "watched" } else { "unwatched" }
     );
     std::thread::sleep(Duration::from_secs(IDLE));
-    let before: Vec<Option<Idle>> = targets.iter().map(runtime_idle).collect();
+    let before = sample(targets, false);
     println!("  before:  idle runtime RSS {}", cells(targets, &before));
     let mut series: Vec<Vec<Option<Idle>>> = vec![before];
     let mut lost = 0;
@@ -90,20 +120,39 @@ pub fn run(targets: &[Target], rounds: u32, sockets: bool) -> usize {
             drop(watchers);
         }
         std::thread::sleep(Duration::from_secs(IDLE));
-        let idle: Vec<Option<Idle>> = targets.iter().map(runtime_idle).collect();
+        let idle = sample(targets, false);
         println!(
             "  round {round}: idle runtime RSS {}",
             cells(targets, &idle)
         );
         series.push(idle);
     }
+    // Free pages handed back to the kernel: what RSS keeps after that is
+    // memory in use, and what it loses was only kept for reuse.
+    let released = sample(targets, true);
+    println!(
+        "  after handing tcmalloc's free pages back: idle runtime RSS {}",
+        cells(targets, &released)
+    );
+    // The growth of RSS, of its private part, and of what tcmalloc says is
+    // in use.
     let growth = |side: usize, from: usize| -> String {
         let first = series
             .get(from)
             .and_then(|r| r.get(side).copied().flatten());
         let last = series.last().and_then(|r| r.get(side).copied().flatten());
         match (first, last) {
-            (Some(a), Some(b)) => format!("{:+.0}", b.rss - a.rss),
+            (Some(a), Some(b)) => {
+                let in_use = match (a.allocator, b.allocator) {
+                    (Some(x), Some(y)) => format!("{:+.0}", y.in_use - x.in_use),
+                    _ => "-".into(),
+                };
+                format!(
+                    "{:+.0}/{:+.0}/{in_use}",
+                    b.runtime.rss - a.runtime.rss,
+                    b.runtime.anon - a.runtime.anon
+                )
+            }
             _ => "-".into(),
         }
     };
@@ -121,7 +170,7 @@ pub fn run(targets: &[Target], rounds: u32, sockets: bool) -> usize {
         })
         .collect();
     println!(
-        "memory: rounds={rounds} lost={lost} refused={refused} {} (MiB)",
+        "memory: rounds={rounds} lost={lost} refused={refused} {} (MiB: resident/private/in use)",
         sides.join(" ")
     );
     lost + refused

@@ -136,7 +136,7 @@ fn options() -> Options {
 
 fn fail(msg: &str) -> ! {
     eprintln!("{msg}");
-    std::process::exit(2)
+    server::exit(2)
 }
 
 fn psids(prefix: &str, n: usize) -> Vec<String> {
@@ -232,7 +232,7 @@ fn main() {
         }
         println!("\nsoak took {:.0} s", started.elapsed().as_secs_f64());
         if so.check && !ok {
-            std::process::exit(1);
+            server::exit(1);
         }
         return;
     }
@@ -296,7 +296,7 @@ fn main() {
         let lost = growth::run(&targets, rounds, o.memory_sockets);
         println!("\nbench took {:.0} s", started.elapsed().as_secs_f64());
         if lost > 0 {
-            std::process::exit(1);
+            server::exit(1);
         }
         return;
     }

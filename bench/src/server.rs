@@ -5,7 +5,7 @@
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 use switchboard_tests::server::{
@@ -20,7 +20,7 @@ static GROUPS: [AtomicI32; 4] = [
     AtomicI32::new(0),
 ];
 
-extern "C" fn on_signal(_sig: libc::c_int) {
+fn kill_registered() {
     for g in &GROUPS {
         let pgid = g.load(Ordering::SeqCst);
         if pgid > 0 {
@@ -30,8 +30,20 @@ extern "C" fn on_signal(_sig: libc::c_int) {
             }
         }
     }
+}
+
+extern "C" fn on_signal(_sig: libc::c_int) {
+    kill_registered();
     // SAFETY: _exit(2) is async-signal-safe.
     unsafe { libc::_exit(130) }
+}
+
+/// Exits with `code` after killing every server still running:
+/// `std::process::exit` skips the `Drop` that would, and a failed check
+/// must not leave workerd processes behind.
+pub fn exit(code: i32) -> ! {
+    kill_registered();
+    std::process::exit(code)
 }
 
 /// Ctrl-C or SIGTERM kills every server this bench started.
@@ -235,30 +247,132 @@ impl Proc {
 
     /// Resident memory of the group's workerd processes, in MiB.
     pub fn workerd_rss_mib(&self) -> f64 {
-        self.workerd_processes().iter().map(|(rss, _)| rss).sum()
+        self.workerd_processes().iter().map(|p| p.rss).sum()
     }
 
-    /// Each workerd process of the server: its resident memory (MiB) and
-    /// how many SQLite database files it holds open. `wrangler dev` runs
-    /// two: the runtime, which holds one file per Durable Object it has in
+    /// Each workerd process of the server. `wrangler dev` runs two: the
+    /// runtime, which holds one SQLite file per Durable Object it has in
     /// memory (plus a few of its own), and its local proxy, which holds none.
-    pub fn workerd_processes(&self) -> Vec<(f64, usize)> {
+    pub fn workerd_processes(&self) -> Vec<Workerd> {
         group_processes(self.pgid)
             .iter()
             .filter(|p| p.comm.contains("workerd"))
-            .map(|p| (rss_kib(p.pid) as f64 / 1024.0, open_sqlite_files(p.pid)))
+            .map(|p| Workerd::read(p.pid))
             .collect()
     }
+}
+
+/// One workerd process's resident memory (MiB) and the SQLite files it
+/// holds open.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Workerd {
+    pub pid: i32,
+    pub rss: f64,
+    /// Private memory: the heap, tcmalloc's pages, V8's. What a leak grows.
+    pub anon: f64,
+    /// Pages of mapped files (SQLite maps its databases' WAL index, and
+    /// the binary itself), which the kernel reclaims under pressure.
+    pub file: f64,
+    pub sqlite_files: usize,
+}
+
+impl Workerd {
+    fn read(pid: i32) -> Workerd {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let mib = |key: &str| status_kib(&status, key) as f64 / 1024.0;
+        Workerd {
+            pid,
+            rss: mib("VmRSS:"),
+            anon: mib("RssAnon:"),
+            file: mib("RssFile:") + mib("RssShmem:"),
+            sqlite_files: open_sqlite_files(pid),
+        }
+    }
+}
+
+/// What workerd's allocator (Google's tcmalloc, linked in) says of its
+/// heap, in MiB: its stats page, read with gdb, which calls tcmalloc's
+/// `MallocExtension` in the stopped process (about 3 s, so only at idle
+/// points).
+#[derive(Clone, Copy, Debug)]
+pub struct Allocator {
+    /// Bytes the program holds: what a leak grows.
+    pub in_use: f64,
+    /// Freed memory tcmalloc keeps for reuse, still resident (its page
+    /// heap and its caches): workerd never runs tcmalloc's background
+    /// release, so what is freed stays in RSS until something reuses it.
+    pub free: f64,
+    /// tcmalloc's own bookkeeping.
+    pub metadata: f64,
+}
+
+/// [`Allocator`] of the process `pid`; when `release`, every free page is
+/// handed to the kernel first (so RSS then shows what is kept). `None`
+/// without gdb or the binary's symbols.
+pub fn allocator(pid: i32, release: bool) -> Option<Allocator> {
+    let dir = std::env::temp_dir();
+    let stats = dir.join(format!("switchboard-bench-tcmalloc-{pid}.txt"));
+    let script = dir.join(format!("switchboard-bench-tcmalloc-{pid}.gdb"));
+    // GetStats fills a std::string (libc++: a zeroed one is empty; when
+    // long, its size is at +8 and its data pointer at +16).
+    let text = format!(
+        "set pagination off\n{}set $s = (char*)calloc(1, 64)\n\
+         call (void)MallocExtension_Internal_GetStats($s)\n\
+         set $fd = (int)open(\"{}\", 577, 420)\n\
+         call (long)write($fd, *(char**)($s+16), *(unsigned long*)($s+8))\n\
+         call (int)close($fd)\ndetach\n",
+        if release {
+            "call (void)MallocExtension_Internal_ReleaseMemoryToSystem(~0UL)\n"
+        } else {
+            ""
+        },
+        stats.display()
+    );
+    std::fs::write(&script, text).ok()?;
+    let ran = Command::new("gdb")
+        .args(["-p", &pid.to_string(), "-batch", "-x"])
+        .arg(&script)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    let _ = std::fs::remove_file(&script);
+    let page = std::fs::read_to_string(&stats).ok();
+    let _ = std::fs::remove_file(&stats);
+    ran.ok()?;
+    let page = page?;
+    // "MALLOC: +      3784704 (    3.6 MiB) Bytes in page heap freelist"
+    let bytes = |label: &str| -> f64 {
+        page.lines()
+            .filter(|l| l.starts_with("MALLOC:") && l.contains(label))
+            .filter_map(|l| {
+                l.trim_start_matches("MALLOC:")
+                    .trim_start_matches([' ', '+', '='])
+                    .split_whitespace()
+                    .next()?
+                    .parse::<f64>()
+                    .ok()
+            })
+            .sum::<f64>()
+            / 1_048_576.0
+    };
+    let in_use = bytes("Bytes in use by application");
+    (in_use > 0.0).then(|| Allocator {
+        in_use,
+        free: bytes("freelist"),
+        metadata: bytes("Bytes in malloc metadata"),
+    })
 }
 
 /// Of [`Proc::workerd_processes`], the runtime: the process holding the
 /// most SQLite files (at idle it still holds a few of its own, the proxy
 /// none); on a tie, the larger.
-pub fn runtime_of(processes: &[(f64, usize)]) -> Option<(f64, usize)> {
-    processes
-        .iter()
-        .copied()
-        .max_by(|a, b| a.1.cmp(&b.1).then(a.0.total_cmp(&b.0)))
+pub fn runtime_of(processes: &[Workerd]) -> Option<Workerd> {
+    processes.iter().copied().max_by(|a, b| {
+        a.sqlite_files
+            .cmp(&b.sqlite_files)
+            .then(a.rss.total_cmp(&b.rss))
+    })
 }
 
 fn open_sqlite_files(pid: i32) -> usize {
@@ -336,14 +450,12 @@ fn group_processes(pgid: i32) -> Vec<ProcStat> {
     out
 }
 
-fn rss_kib(pid: i32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
+/// A `kB` field of `/proc/{pid}/status`, 0 when absent.
+fn status_kib(status: &str, key: &str) -> u64 {
+    status
+        .lines()
+        .find(|l| l.starts_with(key))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
         .unwrap_or(0)
 }

@@ -885,6 +885,7 @@ pub fn run(proc: &mut Proc, o: &SoakOptions, round: u32, world: &World) -> bool 
     let line = |f: fn(&Memory) -> f64| Memory::series(&series, f);
     println!("  workerd RSS over time (MiB): {}", line(|m| m.rss));
     println!("  of which the runtime (MiB): {}", line(|m| m.runtime_rss));
+    println!("    its private memory (MiB): {}", line(|m| m.runtime_anon));
     println!("  wasm linear memory (MiB): {}", line(|m| m.wasm));
     println!("  Rust live heap (MiB): {}", line(|m| m.live));
     println!("  JS values Rust holds: {}", line(|m| m.js_refs));
@@ -905,10 +906,19 @@ pub fn run(proc: &mut Proc, o: &SoakOptions, round: u32, world: &World) -> bool 
             "    of which the runtime (MiB): {}",
             line(|m| m.runtime_rss)
         );
+        println!("    its private memory (MiB): {}", line(|m| m.runtime_anon));
         println!("    wasm linear memory (MiB): {}", line(|m| m.wasm));
         println!("    Rust live heap (MiB): {}", line(|m| m.live));
         println!("    JS values Rust holds: {}", line(|m| m.js_refs));
         println!("    SQLite files open: {}", line(|m| m.sqlite_open));
+        // RSS keeps what tcmalloc freed; its own count says what is in use.
+        let runtime = crate::server::runtime_of(&proc.workerd_processes());
+        if let Some(a) = runtime.and_then(|r| crate::server::allocator(r.pid, false)) {
+            println!(
+                "    the runtime's tcmalloc (MiB): {:.0} in use, {:.0} free for reuse, {:.0} metadata",
+                a.in_use, a.free, a.metadata
+            );
+        }
     }
     println!(
         "  (sent/acked count a message at its writer; delivered/lost count it on every stream of its conversation; agent-feed lost = gaps in the gapless feed)"
@@ -946,6 +956,8 @@ struct Memory {
     wasm: f64,
     live: f64,
     runtime_rss: f64,
+    /// Of `runtime_rss`, the private part (not mapped files).
+    runtime_anon: f64,
     sqlite_open: f64,
     /// JS values held through wasm-bindgen's table (`js_refs_live`).
     js_refs: f64,
@@ -965,9 +977,10 @@ impl Memory {
         let processes = proc.workerd_processes();
         let runtime = crate::server::runtime_of(&processes).unwrap_or_default();
         Memory {
-            rss: processes.iter().map(|(rss, _)| rss).sum(),
-            runtime_rss: runtime.0,
-            sqlite_open: runtime.1 as f64,
+            rss: processes.iter().map(|p| p.rss).sum(),
+            runtime_rss: runtime.rss,
+            runtime_anon: runtime.anon,
+            sqlite_open: runtime.sqlite_files as f64,
             wasm: mib(&health, "wasm_memory_bytes"),
             live: mib(&health, "rust_heap_live_bytes"),
             js_refs: health["js_refs_live"].as_f64().unwrap_or(f64::NAN),
@@ -985,8 +998,8 @@ impl Memory {
 
     fn line(&self) -> String {
         format!(
-            "workerd RSS {:.0} MiB (runtime {:.0}), wasm memory {:.0} MiB (Rust live {:.0} MiB, {:.0} JS values), {:.0} SQLite files open",
-            self.rss, self.runtime_rss, self.wasm, self.live, self.js_refs, self.sqlite_open
+            "workerd RSS {:.0} MiB (runtime {:.0}, {:.0} private), wasm memory {:.0} MiB (Rust live {:.0} MiB, {:.0} JS values), {:.0} SQLite files open",
+            self.rss, self.runtime_rss, self.runtime_anon, self.wasm, self.live, self.js_refs, self.sqlite_open
         )
     }
 }

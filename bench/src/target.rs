@@ -195,10 +195,29 @@ impl Target {
             .set("content-type", "application/json")
             .send_bytes(&body);
         let micros = started.elapsed().as_micros() as u64;
-        let ok = match result {
-            Ok(r) => r.status() == 200 && r.into_string().is_ok(),
-            Err(_) => false,
+        // A refusal is named, not only counted: the platform would retry
+        // it, but the bench should say which side refused and why.
+        let refusal = match result {
+            Ok(r) if r.status() == 200 => r.into_string().err().map(|e| e.to_string()),
+            Ok(r) => Some(format!("{} {}", r.status(), r.status_text())),
+            Err(ureq::Error::Status(code, r)) => Some(format!(
+                "{code} {}",
+                r.into_string()
+                    .unwrap_or_default()
+                    .chars()
+                    .take(160)
+                    .collect::<String>()
+            )),
+            Err(e) => Some(e.to_string()),
         };
+        if let Some(reason) = &refusal {
+            eprintln!(
+                "  {}: a webhook was refused after {} ms: {reason}",
+                self.name,
+                micros / 1000
+            );
+        }
+        let ok = refusal.is_none();
         Ack {
             mids: events.into_iter().map(|e| e.mid).collect(),
             ok,

@@ -130,10 +130,18 @@ pub fn run(targets: &[Target], rounds: u32, sockets: bool) -> usize {
     // Free pages handed back to the kernel: what RSS keeps after that is
     // memory in use, and what it loses was only kept for reuse.
     let released = sample(targets, true);
-    println!(
-        "  after handing tcmalloc's free pages back: idle runtime RSS {}",
-        cells(targets, &released)
-    );
+    // Without gdb's calls nothing was handed back: the line would only
+    // repeat the last round's RSS under a claim that is not true.
+    if released
+        .iter()
+        .flatten()
+        .any(|idle| idle.allocator.is_some())
+    {
+        println!(
+            "  after handing tcmalloc's free pages back: idle runtime RSS {}",
+            cells(targets, &released)
+        );
+    }
     // The growth of RSS, of its private part, and of what tcmalloc says is
     // in use.
     let growth = |side: usize, from: usize| -> String {

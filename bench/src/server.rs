@@ -308,8 +308,20 @@ pub struct Allocator {
 
 /// [`Allocator`] of the process `pid`; when `release`, every free page is
 /// handed to the kernel first (so RSS then shows what is kept). `None`
-/// without gdb or the binary's symbols.
+/// when gdb cannot call into the process; why is said once on stderr, so
+/// a table without the tcmalloc figures is never a silent gap.
 pub fn allocator(pid: i32, release: bool) -> Option<Allocator> {
+    static TOLD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let read = read_allocator(pid, release);
+    if let Err(why) = &read {
+        if !TOLD.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            eprintln!("  tcmalloc figures left out: {why}");
+        }
+    }
+    read.ok()
+}
+
+fn read_allocator(pid: i32, release: bool) -> Result<Allocator, String> {
     let dir = std::env::temp_dir();
     let stats = dir.join(format!("switchboard-bench-tcmalloc-{pid}.txt"));
     let script = dir.join(format!("switchboard-bench-tcmalloc-{pid}.gdb"));
@@ -328,19 +340,33 @@ pub fn allocator(pid: i32, release: bool) -> Option<Allocator> {
         },
         stats.display()
     );
-    std::fs::write(&script, text).ok()?;
+    std::fs::write(&script, text).map_err(|e| format!("writing {}: {e}", script.display()))?;
     let ran = Command::new("gdb")
         .args(["-p", &pid.to_string(), "-batch", "-x"])
         .arg(&script)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+        .stderr(Stdio::piped())
+        .output();
     let _ = std::fs::remove_file(&script);
-    let page = std::fs::read_to_string(&stats).ok();
+    let page = std::fs::read_to_string(&stats);
     let _ = std::fs::remove_file(&stats);
-    ran.ok()?;
-    let page = page?;
+    let ran = ran.map_err(|e| {
+        format!("gdb did not start ({e}); install it (Debian: apt-get install gdb)")
+    })?;
+    let page = page.map_err(|_| {
+        // gdb's own complaint, e.g. a kernel that refuses the register
+        // writes a call into the process needs.
+        let err = String::from_utf8_lossy(&ran.stderr);
+        let why = err
+            .lines()
+            .rfind(|l| l.contains("rror") || l.contains("ouldn't"))
+            .unwrap_or("no stats page written");
+        format!(
+            "gdb could not call tcmalloc in workerd {pid}: {}",
+            why.trim()
+        )
+    })?;
     // "MALLOC: +      3784704 (    3.6 MiB) Bytes in page heap freelist"
     let bytes = |label: &str| -> f64 {
         page.lines()
@@ -357,7 +383,12 @@ pub fn allocator(pid: i32, release: bool) -> Option<Allocator> {
             / 1_048_576.0
     };
     let in_use = bytes("Bytes in use by application");
-    (in_use > 0.0).then(|| Allocator {
+    if in_use <= 0.0 {
+        return Err(format!(
+            "workerd {pid}'s tcmalloc stats page has no in-use line"
+        ));
+    }
+    Ok(Allocator {
         in_use,
         free: bytes("freelist"),
         metadata: bytes("Bytes in malloc metadata"),

@@ -154,7 +154,13 @@ test("labels are added and removed, and filter the list", async ({ page, workspa
   const id = await workspace.conversationOf("psid-lab");
   const other = await workspace.conversationOf("psid-lab2");
   await logIn(page, workspace, { path: `/conversations/${id}` });
-  await page.getByRole("button", { name: "Labels" }).click();
+  // Once both streams are live the header stops reflowing: a click while
+  // it still moves can press on one spot and release on another.
+  await expect(messageWithText(page, "Refund please")).toBeVisible();
+  await expect(page.getByRole("status").filter({ hasText: "Live (WebSocket)" })).toHaveCount(2);
+  const labels = page.getByRole("button", { name: "Labels" });
+  await labels.click();
+  await expect(labels).toHaveAttribute("aria-expanded", "true");
   await page.getByLabel("New label").fill("refund");
   await page.getByRole("button", { name: "Add", exact: true }).click();
   await expect(row(page, id)).toContainText("refund");

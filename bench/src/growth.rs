@@ -129,18 +129,18 @@ pub fn run(targets: &[Target], rounds: u32, sockets: bool) -> usize {
     }
     // Free pages handed back to the kernel: what RSS keeps after that is
     // memory in use, and what it loses was only kept for reuse.
-    let released = sample(targets, true);
-    // Without gdb's calls nothing was handed back: the line would only
-    // repeat the last round's RSS under a claim that is not true.
-    if released
-        .iter()
-        .flatten()
-        .any(|idle| idle.allocator.is_some())
-    {
-        println!(
-            "  after handing tcmalloc's free pages back: idle runtime RSS {}",
-            cells(targets, &released)
-        );
+    // Only where gdb could call into workerd: otherwise nothing is handed
+    // back, and the line would repeat the last round's RSS under a claim
+    // that is not true (and gdb would be run twice more for nothing).
+    let readable = |rows: &[Option<Idle>]| rows.iter().flatten().any(|i| i.allocator.is_some());
+    if series.iter().any(|r| readable(r)) {
+        let released = sample(targets, true);
+        if readable(&released) {
+            println!(
+                "  after handing tcmalloc's free pages back: idle runtime RSS {}",
+                cells(targets, &released)
+            );
+        }
     }
     // The growth of RSS, of its private part, and of what tcmalloc says is
     // in use.

@@ -4,7 +4,7 @@
 // (proxy logs, history), over WebSocket or HTTP.
 import { test, expect, type Workspace } from "./fixtures";
 import type { Page } from "@playwright/test";
-import { logIn, messageWithText } from "./support/dashboard";
+import { logIn, liveOverWebSocket, messageWithText } from "./support/dashboard";
 
 
 /** Every URL the page requests, sockets included. */
@@ -38,7 +38,7 @@ test("the dashboard's sockets and long-polls carry no token in their URLs", asyn
   const id = await workspace.conversationOf("psid-url");
   await logIn(page, workspace, { path: `/conversations/${id}` });
   await expect(messageWithText(page, "url check")).toBeVisible();
-  await expect(page.getByRole("status").filter({ hasText: "Live (WebSocket)" }).first()).toBeVisible();
+  await expect(liveOverWebSocket(page).first()).toBeVisible();
   // A message after the sockets opened arrives through them.
   await workspace.messenger([{ psid: "psid-url", mid: "m-url-2", text: "url check 2" }]);
   await expect(messageWithText(page, "url check 2")).toBeVisible();

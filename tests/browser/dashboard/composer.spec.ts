@@ -1,7 +1,7 @@
 // The composer: notes, canned responses, typing both ways, replies typed
 // offline, drafts and queued replies that survive a reload.
 import { test, expect } from "../fixtures";
-import { logIn, messageWithText, timelineTexts } from "../support/dashboard";
+import { logIn, liveOverWebSocket, messageWithText, timelineTexts } from "../support/dashboard";
 import { visitorSession, visitorSocket, visitorFrames, visitorSends, visitorWrites } from "../support/visitor";
 
 test("Shift+Enter is a new line; a private note stays inside Switchboard", async ({ page, workspace, fake }) => {
@@ -48,7 +48,7 @@ test("typing shows both ways with a website visitor", async ({ page, browser, wo
   await visitorSocket(visitor, workspace.base, v);
   await logIn(page, workspace, { path: `/conversations/${v.conversation_id}` });
   await expect(messageWithText(page, "Hi, I have a question")).toBeVisible();
-  await expect(page.getByRole("status").filter({ hasText: "Live (WebSocket)" }).first()).toBeVisible();
+  await expect(liveOverWebSocket(page).first()).toBeVisible();
   await expect(async () => {
     await visitorSends(visitor, { type: "typing" });
     await expect(page.getByText("The customer is typing…")).toBeVisible({ timeout: 1000 });

@@ -2,7 +2,7 @@
 // over HTTP when WebSockets cannot be used at all.
 import type { WebSocketRoute } from "@playwright/test";
 import { test, expect } from "../fixtures";
-import { logIn, row, messageWithText, timelineTexts } from "../support/dashboard";
+import { logIn, liveOverWebSocket, row, messageWithText, timelineTexts } from "../support/dashboard";
 
 const LIVE_SOCKETS = /\/api\/(live|conversations\/[^/?]+\/live)(\?|$)/;
 
@@ -16,7 +16,7 @@ test("the socket is dropped while messages arrive: none is lost or doubled", asy
   const id = await workspace.conversationOf("psid-drop");
   await logIn(page, workspace, { path: `/conversations/${id}` });
   await expect(messageWithText(page, "drop 0")).toBeVisible();
-  await expect(page.getByRole("status").filter({ hasText: "Live (WebSocket)" }).first()).toBeVisible();
+  await expect(liveOverWebSocket(page).first()).toBeVisible();
   await expect.poll(() => sockets.length).toBeGreaterThanOrEqual(2);
 
   const expected = ["drop 0"];
@@ -25,7 +25,7 @@ test("the socket is dropped while messages arrive: none is lost or doubled", asy
       // Both sockets die at once, as on a flaky network, once both are open
       // again: one closed while still opening counts as a failed open, and
       // Automatic then rightly falls back to HTTP, which this test is not about.
-      await expect(page.getByRole("status").filter({ hasText: "Live (WebSocket)" })).toHaveCount(2);
+      await expect(liveOverWebSocket(page)).toHaveCount(2);
       for (const ws of sockets.splice(0)) await ws.close({ code: 4000, reason: "test drop" });
     }
     await workspace.messenger([{ psid: "psid-drop", mid: `m-drop-${i}`, text: `drop ${i}` }]);
@@ -36,7 +36,7 @@ test("the socket is dropped while messages arrive: none is lost or doubled", asy
   await expect(row(page, id)).toHaveCount(1);
   // The streams came back by themselves, over WebSocket again.
   await expect.poll(() => sockets.length).toBeGreaterThanOrEqual(2);
-  await expect(page.getByRole("status").filter({ hasText: "Live (WebSocket)" }).first()).toBeVisible();
+  await expect(liveOverWebSocket(page).first()).toBeVisible();
 });
 
 for (const connection of ["HTTP only", "Automatic"] as const) {

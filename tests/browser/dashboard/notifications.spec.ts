@@ -1,7 +1,7 @@
 // Opt-in notifications: a new conversation while the tab is hidden gives a
 // browser notification and a sound; nothing when the agent has not opted in.
 import { test, expect } from "../fixtures";
-import { logIn, row } from "../support/dashboard";
+import { logIn, liveOverWebSocket, row } from "../support/dashboard";
 
 // The browser's Notification and AudioContext, and a hidden tab, stood in for.
 const stubs = (optIn: boolean) => `
@@ -22,7 +22,7 @@ for (const optIn of [true, false]) {
   test(`a new conversation while the tab is hidden ${optIn ? "notifies with a sound" : "stays quiet without opt-in"}`, async ({ page, workspace }) => {
     await page.addInitScript(stubs(optIn));
     await logIn(page, workspace);
-    await expect(page.getByRole("status").filter({ hasText: "Live (WebSocket)" }).first()).toBeVisible();
+    await expect(liveOverWebSocket(page).first()).toBeVisible();
     await page.evaluate(() => ((window as any).__hidden = true));
     await workspace.telegram(9301, 560001, "Is anyone there?", "Nora");
     const id = await workspace.conversationOf("560001");

@@ -16,6 +16,9 @@ export async function logIn(page: Page, ws: Workspace, opts: { connection?: Conn
   await expect(page.getByRole("navigation", { name: "Main" })).toBeVisible();
 }
 
+/** The "Live (WebSocket)" badges: the feed's and, with a conversation open, its stream's. */
+export const liveOverWebSocket = (page: Page) => page.getByRole("status").filter({ hasText: "Live (WebSocket)" });
+
 export const row = (page: Page, conversationId: string) => page.locator(`[data-conversation-id="${conversationId}"]`);
 export const messages = (page: Page) => page.locator("[role=log] [data-message-id]");
 export const messageWithText = (page: Page, text: string) => page.locator("[role=log] [data-message-id]", { hasText: text });
